@@ -1,0 +1,57 @@
+"""MNIST in, uint8 tensors out: read once through torchvision, no PIL work per sample."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+ENV_VAR = "AE_DATA_DIR"
+DEFAULT_DIR = "data"
+
+
+class MNISTNotFound(RuntimeError):
+    """MNIST is neither on disk nor downloadable."""
+
+
+@dataclass(frozen=True)
+class Split:
+    images: torch.Tensor  # (N, 28, 28) uint8, ink is 255 on a 0 background
+    labels: torch.Tensor  # (N,) int64 digit classes
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def head(self, n: int | None) -> "Split":
+        """The first n samples (all of them when n is None)."""
+        return self if n is None else Split(self.images[:n], self.labels[:n])
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The directory to use: the argument, else $AE_DATA_DIR, else ./data."""
+    return Path(data_dir or os.environ.get(ENV_VAR) or DEFAULT_DIR)
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None, train: bool = True, download: bool = True) -> Split:
+    """One MNIST split as in-memory uint8 tensors; downloads into data_dir when the files are missing."""
+    from torchvision.datasets import MNIST  # torchvision's import is slow; only pay for it here
+
+    root = resolve_data_dir(data_dir)
+    try:
+        ds = MNIST(root=str(root), train=train, download=False)
+    except RuntimeError:
+        if not download:
+            raise MNISTNotFound(_missing_message(root, "downloading is off")) from None
+        try:
+            ds = MNIST(root=str(root), train=train, download=True)
+        except Exception as e:  # torchvision raises RuntimeError/URLError/OSError depending on the failure
+            raise MNISTNotFound(_missing_message(root, f"the download failed ({e})")) from e
+    return Split(images=ds.data.contiguous(), labels=ds.targets.long())
+
+
+def _missing_message(root: Path, why: str) -> str:
+    return (
+        f"MNIST not found in {root.resolve()}/MNIST/raw and {why}. "
+        f"Put the four MNIST files (train-images-idx3-ubyte, ...) there, or point at a directory that has "
+        f"them with --data-dir DIR or the {ENV_VAR} environment variable."
+    )

@@ -1,0 +1,20 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from ae.data import Split, load_mnist
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # MNIST/raw with 1000 train + 500 test real digits
+
+
+@pytest.fixture(scope="session")
+def mnist_train() -> Split:
+    return load_mnist(FIXTURES, train=True, download=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> Split:
+    return load_mnist(FIXTURES, train=False, download=False)

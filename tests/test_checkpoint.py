@@ -1,0 +1,136 @@
+import json
+import os
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from ae.checkpoint import FORMAT, Checkpoint, CheckpointError, _digest, load_checkpoint, save_checkpoint
+from ae.latent import CodeStats, code_stats
+from ae.model import AEConfig, Autoencoder
+
+
+@pytest.fixture
+def ckpt(mnist_train) -> Checkpoint:
+    torch.manual_seed(0)
+    model = Autoencoder(AEConfig(code_activation="none")).eval()
+    stats = code_stats(model, mnist_train.images, mnist_train.labels)
+    return Checkpoint(model, stats, train={"epochs": 3, "lr": 0.002}, metrics={"test_mse": 0.0123})
+
+
+@pytest.fixture
+def saved(tmp_path, ckpt):
+    return save_checkpoint(tmp_path / "ae.safetensors", ckpt)
+
+
+def test_round_trip_keeps_weights_config_metadata_and_stats(saved, ckpt):
+    loaded = load_checkpoint(saved)
+    assert loaded.model.config == ckpt.model.config
+    assert loaded.train == ckpt.train and loaded.metrics == ckpt.metrics
+    x = torch.rand(3, 1, 28, 28)
+    assert torch.equal(loaded.model(x), ckpt.model(x))
+    for name in CodeStats.__dataclass_fields__:
+        assert torch.equal(getattr(loaded.stats, name), getattr(ckpt.stats, name))
+    assert loaded.stats.class_mean.shape == (10, 64)
+    assert not loaded.model.training
+
+
+def test_code_stats_describe_the_codes(ckpt, mnist_train):
+    s = ckpt.stats
+    assert (s.min <= s.mean).all() and (s.mean <= s.max).all() and (s.std > 0).all()
+    codes = ckpt.model.encode(mnist_train.images[mnist_train.labels == 3].float() / 255)
+    assert torch.allclose(s.class_mean[3], codes.mean(0), atol=1e-5)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match=r"nope\.safetensors: file not found"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99])
+def test_truncated_file(saved, keep):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(CheckpointError, match="truncated or corrupt") as e:
+        load_checkpoint(saved)
+    assert str(saved) in str(e.value)
+
+
+def test_garbage_and_pickles_are_refused(tmp_path, ckpt):
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00\x01 this is not a checkpoint" * 10)
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(garbage)
+    pickled = tmp_path / "pickled.safetensors"
+    torch.save(ckpt.model.state_dict(), pickled)
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(pickled)
+
+
+def test_flipped_byte_in_weights_is_caught(saved):
+    data = bytearray(saved.read_bytes())
+    data[-100] ^= 0xFF  # inside the last tensor's data; the header stays valid
+    saved.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match its recorded sha256"):
+        load_checkpoint(saved)
+
+
+def _write_raw(path, tensors, config=None, **meta):
+    metadata = {"format": FORMAT, "config": json.dumps(config or AEConfig().to_dict()),
+                "train": "{}", "metrics": "{}", "sha256": _digest(tensors)}
+    metadata.update(meta)
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def _tensors(ckpt):
+    t = dict(ckpt.model.state_dict())
+    t.update(ckpt.stats.to_tensors())
+    return {k: v.contiguous() for k, v in t.items()}
+
+
+def test_shape_mismatch_names_the_tensor(tmp_path, ckpt):
+    tensors = _tensors(ckpt)
+    tensors["encoder.2.weight"] = torch.zeros(32, 256)
+    path = tmp_path / "shape.safetensors"
+    _write_raw(path, tensors)
+    with pytest.raises(CheckpointError, match=r"shape mismatch for encoder\.2\.weight: file has \(32, 256\)"):
+        load_checkpoint(path)
+
+
+def test_config_that_disagrees_with_the_weights(tmp_path, ckpt):
+    path = tmp_path / "cfg.safetensors"
+    _write_raw(path, _tensors(ckpt), config=AEConfig(code_size=32).to_dict())
+    with pytest.raises(CheckpointError, match="shape mismatch"):
+        load_checkpoint(path)
+
+
+def test_missing_tensor_and_missing_stats(tmp_path, ckpt):
+    tensors = _tensors(ckpt)
+    del tensors["decoder.0.bias"], tensors["stats.std"]
+    path = tmp_path / "missing.safetensors"
+    _write_raw(path, tensors)
+    with pytest.raises(CheckpointError, match=r"missing \['decoder.0.bias', 'stats.std'\]"):
+        load_checkpoint(path)
+
+
+def test_wrong_format_and_bad_metadata(tmp_path, ckpt):
+    path = tmp_path / "meta.safetensors"
+    _write_raw(path, _tensors(ckpt), format="something-else")
+    with pytest.raises(CheckpointError, match="format is 'something-else'"):
+        load_checkpoint(path)
+    _write_raw(path, _tensors(ckpt), config={"code_size": 64, "colour": "red"})
+    with pytest.raises(CheckpointError, match="bad metadata"):
+        load_checkpoint(path)
+
+
+def test_failed_write_leaves_the_old_checkpoint_and_no_temp_file(saved, ckpt, monkeypatch):
+    before = saved.read_bytes()
+
+    def crash(*args):
+        raise KeyboardInterrupt  # a kill between writing and renaming
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(saved, ckpt)
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
