@@ -63,6 +63,7 @@ def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it private; a checkpoint is for everyone to read
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()
@@ -71,7 +72,21 @@ def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)  # make the rename itself durable
     return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows); the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:

@@ -22,8 +22,8 @@ SCHEDULES = ("constant", "cosine", "onecycle")
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 60  # passes over the training set
-    batch_size: int = 128  # digits per Adam step
-    lr: float = 2e-3  # Adam learning rate (the peak one for "onecycle")
+    batch_size: int = 256  # digits per Adam step
+    lr: float = 3e-3  # Adam learning rate (the peak one for "onecycle")
     schedule: str = "onecycle"  # "constant" (the tutorial), "cosine" decay, or "onecycle" warm-up + decay
     seed: int = 0  # seeds the weights and the shuffling: same seed, same result
     code_activation: str = "none"  # "none" (linear code, lower error) or "relu" (the tutorial)
@@ -33,7 +33,7 @@ class TrainConfig:
 # The classic tutorial's recipe, for comparison.
 TUTORIAL = TrainConfig(epochs=10, batch_size=128, lr=1e-3, schedule="constant", code_activation="relu")
 # What the app trains when weights/ has no usable checkpoint: tutorial quality in a few seconds.
-FIRST_LAUNCH = TrainConfig(epochs=4, batch_size=128, lr=3e-3, schedule="onecycle")
+FIRST_LAUNCH = TrainConfig(epochs=5, batch_size=128, lr=3e-3, schedule="onecycle")
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):

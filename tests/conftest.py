@@ -11,6 +11,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"  # MNIST/raw with 1000 t
 
 
 @pytest.fixture(scope="session")
+def server():
+    """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests."""
+    from tests.app_server import AppServer
+
+    with AppServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
 def mnist_train() -> Split:
     return load_mnist(FIXTURES, train=True, download=False)
 

@@ -21,7 +21,7 @@ def test_figure_has_originals_over_reconstructions(mnist_test):
     model = load_checkpoint(DEFAULT_PATH).model
     img = reconstruction_figure(model, mnist_test.images[:10], scale=1)
     assert img.size == (280, 56) and img.mode == "L"
-    top = torch.from_numpy(np.asarray(img))[:28]
+    top = torch.from_numpy(np.array(img))[:28]
     assert torch.equal(top, torch.cat(list(mnist_test.images[:10]), dim=1))
 
 

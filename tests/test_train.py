@@ -1,19 +1,22 @@
+import pytest
 import torch
 
 from ae.checkpoint import load_checkpoint
-from ae.train import FIRST_LAUNCH, TUTORIAL, TrainConfig, config_from_args, fit, main, parse_args
+from ae.train import FIRST_LAUNCH, TUTORIAL, TrainConfig, config_from_args, evaluate, fit, main, parse_args
 
-SMOKE = TrainConfig(epochs=4, batch_size=64, lr=3e-3, schedule="onecycle", seed=1)
+SMOKE = TrainConfig(epochs=6, batch_size=32, lr=3e-3, schedule="onecycle", seed=1)
 
 
 def test_smoke_run_on_real_digits_learns(mnist_train, mnist_test):
     losses = []
     ckpt = fit(SMOKE, mnist_train, mnist_test, log=losses.append, progress=False)
     epoch_losses = [float(line.rsplit(" ", 1)[1]) for line in losses if line.startswith("Epoch")]
-    assert len(epoch_losses) == 4
+    assert len(epoch_losses) == 6
     assert epoch_losses[-1] < 0.6 * epoch_losses[0]
-    # Predicting the mean image scores ~0.067 on MNIST; a model that learned anything beats it clearly.
-    assert ckpt.metrics["test_mse"] < 0.045
+    # A network that only learned the average digit would score this; one that learned digits beats it.
+    mean_image = mnist_train.images.float().mean(0) / 255
+    mean_image_mse = ((mnist_test.images.float() / 255 - mean_image) ** 2).mean().item()
+    assert ckpt.metrics["test_mse"] < 0.75 * mean_image_mse
     assert ckpt.metrics["train_digits"] == 1000
 
 
@@ -28,7 +31,7 @@ def test_same_seed_same_weights(mnist_train, mnist_test):
     assert not torch.equal(a.model.encoder[0].weight, c.model.encoder[0].weight)
 
 
-def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
+def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys, mnist_test):
     from tests.conftest import FIXTURES
 
     out = tmp_path / "w" / "ae.safetensors"
@@ -37,7 +40,7 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert "Epoch [1/1], Loss:" in printed and "Test MSE:" in printed
     ckpt = load_checkpoint(out)
     assert ckpt.train["limit"] == 200 and ckpt.train["epochs"] == 1
-    assert 0 < ckpt.metrics["test_mse"] < 0.2
+    assert ckpt.metrics["test_mse"] == pytest.approx(evaluate(ckpt.model, mnist_test.images), rel=1e-5)
 
 
 def test_presets_and_explicit_flags():

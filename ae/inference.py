@@ -1,0 +1,93 @@
+"""What the app does with one image or one code, free of any UI: encode, decode, check inputs."""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ae.checkpoint import Checkpoint
+from ae.preprocess import InputError, open_image, preprocess
+
+RANGE_MARGIN = 0.25  # sliders and /decode reach this fraction of the training range beyond each end
+
+
+@dataclass(frozen=True)
+class Result:
+    model_input: np.ndarray  # (28, 28) float32 in [0, 1], what the encoder sees
+    code: np.ndarray  # (D,) float32
+    reconstruction: np.ndarray  # (28, 28) float32 in [0, 1]
+    note: str | None = None  # something the user should know (e.g. only a GIF's first frame was used)
+
+    @property
+    def mse(self) -> float:
+        return float(np.mean((self.reconstruction - self.model_input) ** 2))
+
+
+class Engine:
+    """A loaded model with its code statistics; stateless per request, so one instance serves everyone."""
+
+    def __init__(self, ckpt: Checkpoint):
+        self.model = ckpt.model.eval()
+        self.stats = ckpt.stats
+        self.metrics = ckpt.metrics
+        span = np.maximum((ckpt.stats.max - ckpt.stats.min).numpy(), 1e-3)  # a dead dimension still gets a range
+        # (D,) ends rounded outward to 2 decimals, so the sliders' labels stay readable
+        self.low = (np.floor((ckpt.stats.min.numpy() - RANGE_MARGIN * span) * 100) / 100).astype(np.float32)
+        self.high = (np.ceil((ckpt.stats.max.numpy() + RANGE_MARGIN * span) * 100) / 100).astype(np.float32)
+        # Dimensions by how much they vary over the training set: the first ones matter most.
+        self.by_importance = [int(i) for i in torch.argsort(ckpt.stats.std, descending=True)]
+
+    @property
+    def code_size(self) -> int:
+        return self.model.config.code_size
+
+    @torch.inference_mode()
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """(28, 28) model input -> (D,) code."""
+        return self.model.encode(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None])[0].numpy()
+
+    @torch.inference_mode()
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        """(D,) code -> (28, 28) reconstruction in [0, 1]."""
+        return self.model.decode(torch.from_numpy(np.ascontiguousarray(code, dtype=np.float32))[None])[0, 0].numpy()
+
+    def run(self, img: Image.Image | np.ndarray, note: str | None = None) -> Result:
+        """Any image -> what the model sees, its code and its reconstruction (InputError if unusable)."""
+        x = preprocess(img)
+        code = self.encode(x)
+        return Result(x, code, self.decode(code), note)
+
+    def run_file(self, path) -> Result:
+        """An uploaded file -> Result, refusing files that are not usable images."""
+        if path is None:
+            raise InputError("No image: upload a picture of a digit.")
+        img, note = open_image(path)
+        return self.run(img, note)
+
+    def check_code(self, values) -> np.ndarray:
+        """A code sent by a user -> (D,) float32, or InputError saying what is wrong with it."""
+        if isinstance(values, dict) and "code" in values:  # accept {"code": [...]} as /encode-style JSON
+            values = values["code"]
+        if not isinstance(values, (list, tuple)) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
+        ):
+            raise InputError(f"The code must be a list of {self.code_size} numbers.")
+        if len(values) != self.code_size:
+            raise InputError(f"The code must have {self.code_size} numbers, got {len(values)}.")
+        code = np.array([float(v) if abs(v) < 1e30 else math.inf for v in values], dtype=np.float32)
+        bad = np.nonzero(~np.isfinite(code))[0].tolist()
+        if bad:
+            raise InputError(f"The code has non-finite or huge values at dimensions {bad[:8]}.")
+        slack = 1e-3 * (self.high - self.low)  # slider steps may land a rounding error past either end
+        out = np.nonzero((code < self.low - slack) | (code > self.high + slack))[0]
+        if len(out):
+            i = int(out[0])
+            raise InputError(
+                f"{len(out)} value(s) are outside the range the model knows, first dimension {i}: "
+                f"{code[i]:.4g} not in [{self.low[i]:.4g}, {self.high[i]:.4g}] (the training set's range "
+                f"with a {RANGE_MARGIN:.0%} margin)."
+            )
+        return code

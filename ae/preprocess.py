@@ -1,0 +1,145 @@
+"""Any user image -> the 28x28 input the model expects, made the way MNIST itself was made.
+
+Pure functions: composite transparency, grayscale, white ink on black, crop to the ink, scale the
+longer side to 20 px (antialiased), and centre the ink's centre of mass in a 28x28 field.
+"""
+
+import numpy as np
+from PIL import Image, ImageOps
+
+SIDE = 28  # MNIST's field
+BOX = 20  # MNIST scales each digit's longer side to this, leaving a 4 px margin
+MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (a 10000x10000 PNG is 100 MP)
+WORK_SIDE = 1024  # bigger inputs are first shrunk to this; 20 px of output needs no more
+MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale) to count
+NOISE_FLOOR = 0.1  # after normalising, fainter pixels (paper grain, JPEG ringing) are background
+
+
+class InputError(ValueError):
+    """An image the model cannot use; the message is meant for the person who sent it."""
+
+
+def check_size(width: int, height: int) -> None:
+    """Refuse images too large to decode safely."""
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            f"The image is {width}x{height} pixels, more than the {MAX_PIXELS // 1_000_000} megapixels this "
+            f"demo accepts. Please upload a smaller picture (a digit needs only a few hundred pixels)."
+        )
+    if width < 1 or height < 1:
+        raise InputError("The image has no pixels.")
+
+
+def to_grayscale(img: Image.Image) -> np.ndarray:
+    """Any PIL image (any mode, maybe transparent) -> (H, W) float32 luminance in [0, 1]."""
+    check_size(*img.size)
+    try:
+        return _to_grayscale(img)
+    except (ValueError, OSError) as e:  # PIL cannot convert some exotic modes (LAB, HSV, ...)
+        raise InputError(f"Cannot read colours of this image (mode {img.mode}); please send a PNG or JPEG.") from e
+
+
+def _to_grayscale(img: Image.Image) -> np.ndarray:
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # deep grayscale: to floats in [0, 1] ourselves
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        top = 65535.0 if img.mode.startswith("I;16") else 255.0 if arr.max() > 1 else 1.0
+        return _shrink_array(np.clip(arr / top, 0, 1))
+    if max(img.size) > WORK_SIDE:
+        img = img.copy()
+        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255
+        alpha = rgba[..., 3]
+        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if alpha.min() > 0.99:  # an alpha channel that is opaque everywhere carries no shape
+            return gray
+        # Ink lives in the opaque part; put it on whichever background contrasts with it.
+        weight = alpha.sum()
+        ink_level = float((gray * alpha).sum() / weight) if weight > 0 else 0.0
+        background = 1.0 if ink_level < 0.5 else 0.0
+        return gray * alpha + background * (1 - alpha)
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255
+
+
+def _shrink_array(arr: np.ndarray) -> np.ndarray:
+    """(H, W) floats -> at most WORK_SIDE on the longer side (PIL cannot shrink 16-bit images itself)."""
+    if max(arr.shape) <= WORK_SIDE:
+        return arr
+    img = Image.fromarray(arr, mode="F")
+    img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(img), 0, 1)
+
+
+def ink_white_on_black(gray: np.ndarray) -> np.ndarray:
+    """(H, W) luminance -> (H, W) ink in [0, 1] on a 0 background, whichever way round the input was."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))  # the border is mostly background even when ink touches it
+    ink = gray - background if background < 0.5 else background - gray
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise InputError("No digit found: the image is blank (one flat colour). Draw or upload a digit.")
+    ink = np.clip(ink / peak, 0, 1)
+    ink[ink < NOISE_FLOOR] = 0
+    return ink
+
+
+def fit_to_mnist(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink on 0 -> (28, 28): cropped, longer side scaled to 20 px, centre of mass at the centre."""
+    rows, cols = np.nonzero(ink)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize((new_w, new_h), Image.Resampling.LANCZOS)
+    digit = np.asarray(small)
+    digit = np.clip(digit, 0, 1)  # Lanczos overshoots a little at sharp edges
+
+    total = digit.sum()
+    ys, xs = np.indices(digit.shape)
+    cy, cx = (ys * digit).sum() / total, (xs * digit).sum() / total
+    centre = SIDE / 2  # MNIST's own digits have their centre of mass at pixel index (14, 14), not 13.5
+    top = int(np.clip(round(centre - cy), 0, SIDE - new_h))
+    left = int(np.clip(round(centre - cx), 0, SIDE - new_w))
+    out = np.zeros((SIDE, SIDE), dtype=np.float32)
+    out[top : top + new_h, left : left + new_w] = digit
+    return out
+
+
+def preprocess(img: Image.Image | np.ndarray) -> np.ndarray:
+    """Any user image -> (28, 28) float32 in [0, 1], white ink on black, as MNIST digits are."""
+    if img is None:
+        raise InputError("No image: draw a digit on the canvas or upload a picture of one.")
+    if isinstance(img, np.ndarray):
+        img = image_from_array(img)
+    return fit_to_mnist(ink_white_on_black(to_grayscale(img)))
+
+
+def image_from_array(arr: np.ndarray) -> Image.Image:
+    """(H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1] -> PIL image."""
+    if arr.dtype != np.uint8:
+        arr = np.clip(np.nan_to_num(arr.astype(np.float32)) * (255 if arr.max() <= 1 else 1), 0, 255).astype(np.uint8)
+    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4)):
+        return Image.fromarray(arr)
+    raise InputError(f"Cannot read an image array of shape {arr.shape}.")
+
+
+def open_image(path) -> tuple[Image.Image, str | None]:
+    """Open an uploaded file as a PIL image, refusing what is not one; returns (image, note for the user)."""
+    try:
+        img = Image.open(path)
+        check_size(*img.size)  # before decoding: Image.open reads only the header
+        note = None
+        if getattr(img, "n_frames", 1) > 1:
+            note = f"This image has {img.n_frames} frames; only the first one is used."
+            img.seek(0)
+        img.load()
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError("The image is far too large to open safely. Please upload a smaller picture.") from None
+    except (OSError, SyntaxError, ValueError) as e:  # PIL's ways of saying "not an image I can read"
+        raise InputError(
+            "That file is not an image this demo can read (PNG, JPEG, GIF, BMP, WebP and TIFF work)."
+        ) from e
+    return img, note

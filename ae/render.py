@@ -1,0 +1,71 @@
+"""Pictures of model inputs, reconstructions and codes, for people to look at."""
+
+import numpy as np
+from PIL import Image
+
+POS, NEG = (37, 99, 235), (234, 88, 12)  # blue for positive values, orange for negative
+
+
+def to_image(x: np.ndarray, scale: int = 10) -> Image.Image:
+    """(28, 28) float image in [0, 1] -> grayscale PIL image, `scale` times larger, hard pixel edges."""
+    img = Image.fromarray(np.round(np.clip(x, 0, 1) * 255).astype(np.uint8), mode="L")
+    return img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+
+
+def code_text(code: np.ndarray) -> str:
+    """The code as a JSON list, ready to copy (and to paste into /decode)."""
+    return "[" + ", ".join(f"{v:.4f}" for v in code) + "]"
+
+
+def _rgb(value: float, scale: float) -> str:
+    t = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
+    r, g, b = (round(255 + t * (c - 255)) for c in (POS if value >= 0 else NEG))
+    return f"rgb({r},{g},{b})"
+
+
+def code_chart(code: np.ndarray, low: np.ndarray, high: np.ndarray, typical=None) -> str:
+    """HTML with two SVG views of a (D,) code: a bar per dimension and an 8x8 heatmap.
+
+    low/high fix the vertical scale (so bars stay comparable while sliders move); typical, a (lo, hi)
+    pair of (D,) arrays, draws each dimension's usual range on the training set as a grey band.
+    """
+    d = len(code)
+    scale = float(max(np.abs(low).max(), np.abs(high).max(), 1e-6))
+    w, h, pad = 640, 180, 18
+    bw = (w - 2 * pad) / d
+    mid = h / 2
+
+    def y(v: float) -> float:
+        return mid - (v / scale) * (mid - pad)
+
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="code-bars" role="img" aria-label="bar chart of the {d}-number code">']
+    if typical is not None:
+        for i, (lo, hi) in enumerate(zip(*typical, strict=True)):
+            parts.append(f'<rect x="{pad + i * bw:.1f}" y="{y(hi):.1f}" width="{bw:.1f}" '
+                         f'height="{max(y(lo) - y(hi), 0.5):.1f}" fill="#e5e7eb"/>')
+    for i, v in enumerate(code):
+        top, bottom = sorted((y(v), mid))
+        parts.append(f'<rect x="{pad + i * bw + 1:.1f}" y="{top:.1f}" width="{bw - 2:.1f}" '
+                     f'height="{max(bottom - top, 0.5):.1f}" fill="{_rgb(v, scale)}" stroke="{_rgb(v, 1e-9)}" '
+                     f'stroke-width="0.5"><title>dimension {i}: {v:.4f}</title></rect>')
+    parts.append(f'<line x1="{pad}" x2="{w - pad}" y1="{mid}" y2="{mid}" stroke="#6b7280" stroke-width="0.8"/>')
+    for i in range(0, d, 8):
+        parts.append(f'<text x="{pad + (i + 0.5) * bw:.1f}" y="{h - 3}" font-size="10" text-anchor="middle" '
+                     f'fill="#6b7280">{i}</text>')
+    parts.append(f'<text x="2" y="{pad - 4}" font-size="10" fill="#6b7280">+{scale:.1f}</text>')
+    parts.append(f'<text x="2" y="{h - pad + 12}" font-size="10" fill="#6b7280">-{scale:.1f}</text></svg>')
+
+    side = int(np.ceil(np.sqrt(d)))
+    cell = 20
+    grid = [f'<svg viewBox="0 0 {side * cell} {side * cell}" class="code-grid" role="img" '
+            f'aria-label="the code as an {side} by {side} heatmap">']
+    for i, v in enumerate(code):
+        r, c = divmod(i, side)
+        grid.append(f'<rect x="{c * cell}" y="{r * cell}" width="{cell - 1}" height="{cell - 1}" '
+                    f'fill="{_rgb(v, scale)}"><title>dimension {i}: {v:.4f}</title></rect>')
+    grid.append("</svg>")
+    return (
+        '<div class="code-chart" style="display:flex;gap:16px;align-items:center;flex-wrap:wrap">'
+        f'<div style="flex:3;min-width:300px">{"".join(parts)}</div>'
+        f'<div style="flex:1;min-width:120px;max-width:180px">{"".join(grid)}</div></div>'
+    )

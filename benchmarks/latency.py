@@ -1,0 +1,158 @@
+"""Latency of the running app, the way its users feel it.
+
+    GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.latency --calls 200 --moves 40
+
+Starts `python app.py` on a free local port (timing start-up to the first page served), then measures:
+  1. the HTTP API round trip: POST /gradio_api/call/<name>, then reading the result stream, on one
+     keep-alive connection, for /decode and for /reconstruct of a 280x280 drawing;
+  2. the server-side handler time alone (the same handlers called in this process);
+  3. the same calls through gradio_client, for reference;
+  4. in chromium (Playwright): from moving a latent slider to the page showing the new reconstruction.
+Prints a table of p50/p95/max per measurement, and the same as JSON with --json.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tests.app_server import AppServer
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def summary(ms: list[float]) -> dict:
+    q = np.percentile(ms, [50, 95])
+    return {"n": len(ms), "p50_ms": round(float(q[0]), 2), "p95_ms": round(float(q[1]), 2),
+            "max_ms": round(max(ms), 2), "mean_ms": round(statistics.fmean(ms), 2)}
+
+
+def drawing(path: Path) -> Path:
+    """A 280x280 mouse-style drawing of a 7, black on transparent, as the sketchpad sends it."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line([(80, 70), (200, 70), (150, 150), (120, 230)], fill=(0, 0, 0, 255), width=18)
+    img.save(path)
+    return path
+
+
+def http_call(http: httpx.Client, name: str, data: list) -> dict:
+    """One call through Gradio's HTTP API: POST starts it, GET streams the result (server-sent events)."""
+    event_id = http.post(f"/gradio_api/call/{name}", json={"data": data}).json()["event_id"]
+    with http.stream("GET", f"/gradio_api/call/{name}/{event_id}") as r:
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                if event == "error":
+                    raise RuntimeError(f"{name} failed: {line}")
+                return json.loads(line[5:])
+    raise RuntimeError(f"{name}: stream ended without a result")
+
+
+def timed(fn, n: int, warmup: int = 5) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+SLIDE_JS = """
+async ([dim, value]) => {
+  const before = document.querySelector('#recon img')?.src;
+  const input = document.querySelector(`#dim-${dim} input[type=range]`);
+  const t0 = performance.now();
+  input.value = value;
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  await new Promise((resolve) => {
+    const check = () => {
+      const img = document.querySelector('#recon img');
+      if (img && img.src !== before && img.complete && img.naturalWidth > 0) resolve();
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+  return performance.now() - t0;
+}
+"""
+
+
+def browser_slider_ms(url: str, moves: int, drawing_path: Path) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.get_by_role("tab", name="Upload").click()
+        page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
+        page.locator("#recon img").wait_for(timeout=60_000)
+        dim = int(page.locator("[id^=dim-]").first.get_attribute("id").split("-")[1])
+        slider = page.locator(f"#dim-{dim} input[type=range]")
+        low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+        values = np.linspace(low, high, moves + 5)
+        out = [page.evaluate(SLIDE_JS, [dim, float(v)]) for v in values]
+        browser.close()
+    return out[5:]  # the first moves warm up the connection
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--calls", type=int, default=200, help="calls per API measurement (default 200)")
+    p.add_argument("--moves", type=int, default=40, help="slider moves in the browser (default 40)")
+    p.add_argument("--no-browser", action="store_true", help="skip the chromium measurement")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = p.parse_args()
+
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / "ae-latency"
+    work.mkdir(exist_ok=True)
+    seven = drawing(work / "seven.png")
+    results = {}
+    with AppServer() as server:
+        results["startup_to_first_page_s"] = round(server.startup_seconds, 2)
+        with httpx.Client(base_url=server.url.rstrip("/"), timeout=30) as http:
+            with seven.open("rb") as f:
+                uploaded = http.post("/gradio_api/upload", files={"files": ("seven.png", f, "image/png")}).json()[0]
+            image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+            code = http_call(http, "encode", [image])[0]
+            results["http_decode"] = summary(timed(lambda: http_call(http, "decode", [code]), args.calls))
+            results["http_reconstruct"] = summary(timed(lambda: http_call(http, "reconstruct", [image]), args.calls))
+
+        from gradio_client import Client, handle_file
+
+        client = Client(server.url, verbose=False)
+        results["client_decode"] = summary(timed(lambda: client.predict(code, api_name="/decode"), args.calls))
+        results["client_reconstruct"] = summary(
+            timed(lambda: client.predict(handle_file(seven), api_name="/reconstruct"), args.calls))
+        if not args.no_browser:
+            results["browser_slider_to_new_image"] = summary(browser_slider_ms(server.url, args.moves, seven))
+
+    import app  # the same handlers, in this process: what the server spends per call
+
+    results["handler_decode"] = summary(timed(lambda: app.decode(code), args.calls))
+    results["handler_reconstruct"] = summary(timed(lambda: app.reconstruct({"path": str(seven)}), args.calls))
+    results["handler_slide"] = summary(timed(lambda: app.on_slide(None, *code), args.calls))
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"python app.py to first page served: {results.pop('startup_to_first_page_s')} s")
+    print(f"{'measurement':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, r in results.items():
+        print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The app as users and programmers reach it: `python app.py` on a local port, driven by gradio_client."""
+
+import json
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image, ImageDraw
+
+from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+from ae.inference import Engine
+
+CODE_SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(load_checkpoint(DEFAULT_PATH))  # the server's checkpoint, for its slider ranges
+
+
+@pytest.fixture
+def seven(tmp_path, mnist_test):
+    path = tmp_path / "seven.png"
+    Image.fromarray(mnist_test.images[0].numpy()).resize((280, 280)).save(path)  # the first test digit is a 7
+    return path
+
+
+def grey(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255
+
+
+def test_encode_returns_64_floats(client, seven):
+    code = client.predict(handle_file(seven), api_name="/encode")
+    assert len(code) == CODE_SIZE and all(isinstance(v, float) for v in code)
+
+
+def test_reconstruct_and_decode_agree(client, seven):
+    model_input, recon, code = client.predict(handle_file(seven), api_name="/reconstruct")
+    x, y = grey(model_input), grey(recon)
+    assert x.shape == y.shape == (28, 28)
+    assert np.mean((x - y) ** 2) < 0.03  # a real 7 is rebuilt recognisably
+    assert code == pytest.approx(client.predict(handle_file(seven), api_name="/encode"), abs=1e-5)
+    decoded = grey(client.predict(code, api_name="/decode"))
+    np.testing.assert_allclose(decoded, y, atol=1 / 255)
+
+
+def test_decode_accepts_the_copyable_text(client, seven):
+    code = client.predict(handle_file(seven), api_name="/encode")
+    text = "[" + ", ".join(f"{v:.4f}" for v in code) + "]"  # what the page's number box holds
+    assert grey(client.predict(json.loads(text), api_name="/decode")).shape == (28, 28)
+
+
+def test_upload_fills_the_page_and_sets_the_sliders(client, seven):
+    out = client.predict(handle_file(seven), api_name="/upload")
+    model_input, recon, chart, numbers, message, *sliders = out
+    assert model_input and recon
+    assert Image.open(model_input).size == (280, 280)  # shown enlarged
+    assert chart.count("<rect") >= 2 * CODE_SIZE
+    assert len(json.loads(numbers)) == CODE_SIZE
+    assert "MSE" in message
+    assert len(sliders) == CODE_SIZE
+
+
+def test_slider_path_decodes_the_edited_code(client, seven, engine):
+    code = client.predict(handle_file(seven), api_name="/encode")
+    recon_a, _, numbers, message = client.predict(*code, api_name="/slide")
+    dim = engine.by_importance[0]
+    edited = list(code)
+    edited[dim] = float(engine.low[dim] + 0.9 * (engine.high[dim] - engine.low[dim]))  # far along its slider
+    recon_b, _, numbers_b, _ = client.predict(*edited, api_name="/slide")
+    assert json.loads(numbers_b)[dim] == pytest.approx(edited[dim], abs=1e-4)
+    assert np.abs(grey(recon_a) - grey(recon_b)).max() > 0.05  # the picture follows the slider
+    assert "distance" in message
+
+
+def test_reset_returns_the_sliders_to_the_encoded_code(client, seven, engine):
+    code = client.predict(handle_file(seven), api_name="/upload")[5:]  # this session's slider positions
+    client.predict(*[float(v) for v in engine.low], api_name="/slide")
+    recon, chart, numbers, message, *sliders = client.predict(api_name="/reset")
+    assert sliders == pytest.approx(code, abs=1e-5)
+    assert json.loads(numbers) == pytest.approx(code, abs=1e-3)
+    assert recon is not None and "distance from the encoded code: 0.00" in message
+
+
+def test_draw_path_with_a_canvas_image(client, tmp_path):
+    img = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line([(200, 60), (200, 340)], fill=(0, 0, 0, 255), width=28)  # a "1"
+    img.save(tmp_path / "one.png")
+    canvas = {"background": None, "layers": [], "composite": handle_file(tmp_path / "one.png")}
+    model_input, recon, *_ = client.predict(canvas, api_name="/draw")
+    assert grey(model_input).max() > 0.9 and grey(recon).max() > 0.5
+
+
+# ---- bad input: a clear message, nothing stale on screen, and the server keeps serving -------------
+
+def save(tmp_path, name, img, **kw):
+    path = tmp_path / name
+    img.save(path, **kw)
+    return path
+
+
+def bad_files(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture at all")
+    return {
+        "1x1": (save(tmp_path, "one.png", Image.new("L", (1, 1), 0)), "blank"),
+        "huge": (save(tmp_path, "huge.png", Image.new("1", (10000, 10000), 0)), "10000x10000"),
+        "not an image": (text, "not an image"),
+        "all white": (save(tmp_path, "white.png", Image.new("RGB", (300, 300), "white")), "blank"),
+        "all black": (save(tmp_path, "black.png", Image.new("RGB", (300, 300), "black")), "blank"),
+    }
+
+
+def good_files(tmp_path):
+    stroke = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(stroke).line([(100, 30), (100, 170)], fill=0, width=16)
+    arr16 = (np.asarray(stroke, dtype=np.uint16) * 257).astype(np.uint16)
+    rgba = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(rgba).line([(100, 30), (100, 170)], fill=(0, 0, 0, 255), width=16)
+    anim = tmp_path / "anim.gif"
+    stroke.save(anim, save_all=True, append_images=[Image.new("L", (200, 200), 255)], duration=100)
+    return {
+        "16-bit png": (save(tmp_path, "deep.png", Image.fromarray(arr16)), None),
+        "cmyk jpeg": (save(tmp_path, "cmyk.jpg", stroke.convert("CMYK")), None),
+        "transparent png": (save(tmp_path, "clear.png", rgba), None),
+        "animated gif": (anim, "first"),
+    }
+
+
+def test_bad_files_get_messages_and_clear_the_page(client, tmp_path, seven):
+    for name, (path, words) in bad_files(tmp_path).items():
+        client.predict(handle_file(seven), api_name="/upload")  # something on screen first
+        model_input, recon, chart, numbers, message, *_ = client.predict(handle_file(path), api_name="/upload")
+        assert words in message, name
+        assert model_input is None and recon is None and chart == "" and numbers == "", name
+        with pytest.raises(AppError, match=words):
+            client.predict(handle_file(path), api_name="/encode")
+
+
+def test_odd_but_usable_files_work(client, tmp_path):
+    for name, (path, note) in good_files(tmp_path).items():
+        model_input, recon, chart, numbers, message, *_ = client.predict(handle_file(path), api_name="/upload")
+        assert model_input is not None and grey(model_input).max() > 0.9, name
+        assert "MSE" in message and (note is None or note in message), name
+
+
+def test_blank_and_cleared_canvas(client, tmp_path):
+    blank = save(tmp_path, "blank.png", Image.new("RGBA", (400, 400), (0, 0, 0, 0)))
+    for canvas in ({"background": None, "layers": [], "composite": handle_file(blank)}, None):
+        model_input, recon, chart, numbers, message, *_ = client.predict(canvas, api_name="/draw")
+        assert "canvas is empty" in message
+        assert model_input is None and recon is None
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ([0.0] * 63, "64 numbers, got 63"),
+    ([0.0] * 65, "64 numbers, got 65"),
+    ([1e6] + [0.0] * 63, "outside the range"),
+    (["a"] * 64, "list of 64 numbers"),
+    ("not a list", "list of 64 numbers"),
+])
+def test_bad_codes_are_refused(client, code, words):
+    with pytest.raises(AppError, match=words):
+        client.predict(code, api_name="/decode")
+
+
+def test_server_survives_bad_input(client, seven, tmp_path):
+    for path, _ in bad_files(tmp_path).values():
+        with pytest.raises(AppError):
+            client.predict(handle_file(path), api_name="/encode")
+    assert len(client.predict(handle_file(seven), api_name="/encode")) == CODE_SIZE
+
+
+def test_api_page_lists_the_three_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/encode", "/decode", "/reconstruct"} <= set(endpoints)
+    assert not {"/draw", "/upload", "/slide", "/reset"} & set(endpoints)  # page plumbing stays out of the docs

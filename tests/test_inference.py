@@ -1,0 +1,67 @@
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+from ae.inference import Engine
+from ae.preprocess import InputError
+from ae.render import code_chart, code_text, to_image
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(load_checkpoint(DEFAULT_PATH))
+
+
+def test_run_reconstructs_a_real_digit(engine, mnist_test):
+    img = Image.fromarray(mnist_test.images[0].numpy()).resize((280, 280))
+    result = engine.run(img)
+    assert result.model_input.shape == result.reconstruction.shape == (28, 28)
+    assert result.code.shape == (64,)
+    assert result.mse < 0.02
+    np.testing.assert_allclose(engine.decode(result.code), result.reconstruction)
+
+
+def test_importance_order_follows_the_spread(engine):
+    std = engine.stats.std.numpy()
+    assert sorted(engine.by_importance) == list(range(64))
+    assert all(std[a] >= std[b] for a, b in zip(engine.by_importance, engine.by_importance[1:], strict=False))
+
+
+def test_check_code_accepts_the_slider_range(engine):
+    assert engine.check_code(engine.low.tolist()).shape == (64,)
+    assert engine.check_code({"code": engine.high.tolist()}).shape == (64,)
+    assert engine.check_code([0] * 64).dtype == np.float32  # integers are numbers too
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    ([0.0] * 10, "got 10"),
+    ([math.nan] + [0.0] * 63, "non-finite"),
+    ([math.inf] + [0.0] * 63, "non-finite"),
+    ([True] * 64, "list of 64 numbers"),
+    (None, "list of 64 numbers"),
+    ([[0.0]] * 64, "list of 64 numbers"),
+])
+def test_check_code_refuses(engine, values, words):
+    with pytest.raises(InputError, match=words):
+        engine.check_code(values)
+
+
+def test_out_of_range_names_the_dimension(engine):
+    values = engine.high.tolist()
+    values[5] = float(engine.high[5] + 10 * (engine.high[5] - engine.low[5]))
+    with pytest.raises(InputError, match="first dimension 5"):
+        engine.check_code(values)
+
+
+def test_renderings(engine):
+    x = np.zeros((28, 28), np.float32)
+    x[10, 12] = 1.0
+    img = to_image(x)
+    assert img.size == (280, 280) and img.getpixel((125, 105)) == 255 and img.getpixel((115, 105)) == 0
+    code = engine.stats.mean.numpy()
+    html = code_chart(code, engine.low, engine.high)
+    assert html.count("<title>dimension") == 2 * 64
+    assert code_text(code).count(",") == 63
