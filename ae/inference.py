@@ -34,9 +34,11 @@ class Engine:
         self.stats = ckpt.stats
         self.metrics = ckpt.metrics
         span = np.maximum((ckpt.stats.max - ckpt.stats.min).numpy(), 1e-3)  # a dead dimension still gets a range
-        # (D,) ends rounded outward to 2 decimals, so the sliders' labels stay readable
-        self.low = (np.floor((ckpt.stats.min.numpy() - RANGE_MARGIN * span) * 100) / 100).astype(np.float32)
-        self.high = (np.ceil((ckpt.stats.max.numpy() + RANGE_MARGIN * span) * 100) / 100).astype(np.float32)
+        # (D,) float64 ends rounded outward to 2 decimals, so the sliders' labels stay readable. Not float32:
+        # float32(-12.67) is -12.670000076, below a slider whose minimum is -12.67, which Gradio refuses.
+        lo, hi = ckpt.stats.min.double().numpy(), ckpt.stats.max.double().numpy()
+        self.low = np.floor((lo - RANGE_MARGIN * span) * 100) / 100
+        self.high = np.ceil((hi + RANGE_MARGIN * span) * 100) / 100
         # Dimensions by how much they vary over the training set: the first ones matter most.
         self.by_importance = [int(i) for i in torch.argsort(ckpt.stats.std, descending=True)]
 

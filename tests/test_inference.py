@@ -30,6 +30,14 @@ def test_importance_order_follows_the_spread(engine):
     assert all(std[a] >= std[b] for a, b in zip(engine.by_importance, engine.by_importance[1:], strict=False))
 
 
+def test_range_ends_are_exact_two_decimal_numbers(engine):
+    # Gradio compares slider values as Python floats: an end stored as float32(-12.67) = -12.670000076 would
+    # put the slider's own minimum below the minimum it declares, and Gradio would refuse it.
+    for end in (*engine.low.tolist(), *engine.high.tolist()):
+        assert end == round(end, 2)
+    assert (engine.low < engine.stats.min.numpy()).all() and (engine.high > engine.stats.max.numpy()).all()
+
+
 def test_check_code_accepts_the_slider_range(engine):
     assert engine.check_code(engine.low.tolist()).shape == (64,)
     assert engine.check_code({"code": engine.high.tolist()}).shape == (64,)
