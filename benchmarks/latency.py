@@ -90,7 +90,7 @@ async ([dim, value]) => {
 def browser_slider_ms(url: str, moves: int, drawing_path: Path) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser_check import CHROMIUM, FLAGS
+    from tests.app_server import CHROMIUM, FLAGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

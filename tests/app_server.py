@@ -1,6 +1,7 @@
 """Start `python app.py` on a free local port, the way a user or a Space does, for tests and benchmarks."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +11,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's chromium, driven by Playwright (`playwright install` is not needed), for the browser test and benchmark.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def free_port() -> int:

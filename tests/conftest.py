@@ -10,6 +10,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # MNIST/raw with 1000 train + 500 test real digits
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def server():
     """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests."""

@@ -1,21 +1,19 @@
 """A person at the page: Playwright drives Debian's chromium, draws a digit with the mouse, moves a slider.
 
-Not yet collected by the suite: on the contended first-session machine its draw step timed out (see the
-closing note). Run it by name: `python -m pytest tests/browser_check.py`.
+Timeouts are generous (WAIT) because a loaded 2-core CI machine can take many seconds per request; the
+latency itself is measured by benchmarks/latency.py, not here. On a failure the page's screenshot is
+saved (to $AE_SCREENSHOTS, else the test's tmp dir) and its path is in the failure message.
 """
 
 import io
 import os
 import re
-import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
+from tests.app_server import CHROMIUM, FLAGS
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
@@ -25,6 +23,7 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 SHOTS = os.environ.get("AE_SCREENSHOTS")  # a directory to keep screenshots in, to look at
+WAIT = 180_000  # ms; see the module docstring
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +32,25 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(server.url)
-        page.locator("#sketch canvas").first.wait_for(timeout=120_000)
-        expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=30_000)  # ready to draw
+        page.locator("#sketch canvas").first.wait_for(timeout=WAIT)
+        expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=WAIT)  # ready to draw
         yield page
         browser.close()
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+@pytest.fixture
+def shot(page, tmp_path, request):
+    """shot(name) saves a full-page screenshot when AE_SCREENSHOTS is set; a failure always saves one."""
+    folder = SHOTS or str(tmp_path)
+
+    def take(name):
+        path = os.path.join(folder, name)
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    yield (lambda name: take(name) if SHOTS else None)
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:  # see conftest
+        print(f"screenshot of the failed page: {take('failed.png')}")
 
 
 def brightness(page, locator) -> np.ndarray:
@@ -62,21 +71,21 @@ def draw_seven(page):
     page.mouse.up()
 
 
-def test_draw_then_steer(page):
-    shot(page, "1-start.png")
+def test_draw_then_steer(page, shot):
+    shot("1-start.png")
     draw_seven(page)
     model_input = page.locator("#model-input img")
     recon = page.locator("#recon img")
-    expect(model_input).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=30_000)
-    expect(recon).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=30_000)
-    expect(page.locator("#message")).to_contain_text("MSE", timeout=30_000)
+    expect(model_input).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
+    expect(recon).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
+    expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
     seen = brightness(page, model_input)
     assert seen.max() > 0.9 and seen.mean() < 0.5  # white ink on black, as MNIST
     rebuilt = brightness(page, recon)
     assert rebuilt.max() > 0.5 and rebuilt.std() > 0.1  # a picture, not a blank
     numbers = page.locator("#code-numbers textarea").input_value()
     assert len(numbers.strip("[]").split(",")) == 64
-    shot(page, "2-drawn.png")
+    shot("2-drawn.png")
 
     before = recon.get_attribute("src")
     slider = page.locator("[id^=dim-] input[type=range]").first  # the most variable dimension's slider
@@ -87,7 +96,7 @@ def test_draw_then_steer(page):
     page.mouse.down()
     page.mouse.move(box["x"] + 0.92 * box["width"], y, steps=8)
     page.mouse.up()
-    expect(recon).not_to_have_attribute("src", before, timeout=30_000)
+    expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
     assert np.abs(brightness(page, recon) - rebuilt).max() > 0.1
-    expect(page.locator("#message")).to_contain_text("edited code")
-    shot(page, "3-steered.png")
+    expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
+    shot("3-steered.png")
