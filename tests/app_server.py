@@ -25,7 +25,7 @@ def free_port() -> int:
 class AppServer:
     """A running `python app.py`; use as a context manager."""
 
-    def __init__(self, timeout: float = 300, **env: str):
+    def __init__(self, timeout: float = 1200, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_NAME": "127.0.0.1",

@@ -44,7 +44,7 @@ def test_two_processes_on_an_empty_weights_dir_train_once(tmp_path):
     env = {**os.environ, "AE_DATA_DIR": str(FIXTURES), "OMP_NUM_THREADS": "1"}
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    outputs = [p.communicate(timeout=1200)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert sum("Training one" in out for out in outputs) == 1, outputs
     load_checkpoint(path)
@@ -54,7 +54,7 @@ def test_app_without_checkpoint_data_or_network_exits_with_directions(tmp_path):
     env = {**os.environ, **OFFLINE, "AE_CHECKPOINT": str(tmp_path / "none.safetensors"),
            "AE_DATA_DIR": str(tmp_path / "no-mnist-here"), "GRADIO_ANALYTICS_ENABLED": "False"}
     done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+                          timeout=1200)
     assert done.returncode != 0
     assert "no-mnist-here" in done.stderr and "AE_DATA_DIR" in done.stderr
     assert "Traceback" not in done.stderr
