@@ -16,7 +16,8 @@ CODE_SIZE = 64
 
 @pytest.fixture(scope="module")
 def client(server):
-    return Client(server.url, verbose=False)
+    # httpx's default 5 s read timeout: on a loaded CI machine the app's first config fetch took longer
+    return Client(server.url, verbose=False, httpx_kwargs={"timeout": 300})
 
 
 @pytest.fixture(scope="module")
