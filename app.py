@@ -16,11 +16,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ae.checkpoint import DEFAULT_PATH
+from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.data import MNISTNotFound
 from ae.inference import Engine, Result
 from ae.preprocess import InputError
 from ae.render import code_chart, code_text, to_image
+from ae.serve import launch, while_showing_progress
 from ae.startup import ensure_checkpoint
 
 HERE = Path(__file__).resolve().parent
@@ -31,9 +32,12 @@ TOP_SLIDERS = 8  # shown open; the other dimensions sit in a closed accordion
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))  # another checkpoint to serve, if set
 
 try:
-    ENGINE = Engine(ensure_checkpoint(CHECKPOINT))
-except MNISTNotFound as e:
-    sys.exit(f"Cannot start: there is no usable checkpoint in weights/ and no MNIST to train one.\n{e}")
+    ENGINE = Engine(load_checkpoint(CHECKPOINT))
+except CheckpointError:  # train one first, showing its progress at the app's address meanwhile
+    try:
+        ENGINE = Engine(while_showing_progress(lambda log: ensure_checkpoint(CHECKPOINT, log=log)))
+    except MNISTNotFound as e:
+        sys.exit(f"Cannot start: there is no usable checkpoint in weights/ and no MNIST to train one.\n{e}")
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 MEAN_CODE = ENGINE.stats.mean.numpy()
 TYPICAL = ((ENGINE.stats.mean - ENGINE.stats.std).numpy(), (ENGINE.stats.mean + ENGINE.stats.std).numpy())
@@ -262,4 +266,4 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
     api_btn.click(reconstruct, api_image, [api_input, api_recon, api_code], api_name="reconstruct", preprocess=False)
 
 if __name__ == "__main__":
-    demo.launch(max_file_size=MAX_FILE_SIZE, css=CSS, theme=THEME, js=SELECT_BRUSH)
+    launch(demo, max_file_size=MAX_FILE_SIZE, css=CSS, theme=THEME, js=SELECT_BRUSH)

@@ -22,7 +22,7 @@ def ensure_checkpoint(path: Path = DEFAULT_PATH, data_dir=None, log=print, progr
             return load_checkpoint(path)
         except CheckpointError:
             pass
-        log(f"Training one with the first-launch settings ({FIRST_LAUNCH.epochs} epochs); this takes a few seconds.")
+        log(f"Training one with the first-launch settings ({FIRST_LAUNCH.epochs} epochs).")
         ckpt = train_and_save(FIRST_LAUNCH, data_dir, path, log=log, progress=progress)
         log(f"Saved {path} (test MSE {ckpt.metrics['test_mse']:.4f}).")
         return ckpt

@@ -1,5 +1,6 @@
 """Start `python app.py` on a free local port, the way a user or a Space does, for tests and benchmarks."""
 
+import json
 import os
 import shutil
 import socket
@@ -9,6 +10,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from ae.serve import TRAINING_TITLE
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's chromium, driven by Playwright (`playwright install` is not needed), for the browser test and benchmark.
@@ -20,6 +23,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether anything serves url now."""
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, timeout: float = 600) -> None:
+    """Poll condition() until it is true; fail after timeout seconds."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"still waiting after {timeout} s"
+        time.sleep(0.1)
 
 
 class AppServer:
@@ -42,15 +62,20 @@ class AppServer:
         while time.perf_counter() - start < self.timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        self.startup_seconds = time.perf_counter() - start
-                        return self
-            except OSError:
-                time.sleep(0.1)
+            if self.serving_title() not in (None, TRAINING_TITLE):  # the app, not the first-launch progress page
+                self.startup_seconds = time.perf_counter() - start
+                return self
+            time.sleep(0.1)
         self.stop()
         raise TimeoutError(f"app.py did not serve {self.url} within {self.timeout} s")
+
+    def serving_title(self) -> str | None:
+        """The title of the Gradio page served at the address now, or None while nothing answers."""
+        try:
+            with urllib.request.urlopen(self.url + "config", timeout=2) as r:
+                return json.load(r).get("title")
+        except (OSError, ValueError):
+            return None
 
     def output(self) -> str:
         """What the server has printed so far."""

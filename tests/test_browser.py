@@ -8,18 +8,21 @@ saved (to $AE_SCREENSHOTS, else the test's tmp dir) and its path is in the failu
 import io
 import os
 import re
+import threading
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import CHROMIUM, FLAGS
+from ae import serve
+from tests.app_server import CHROMIUM, FLAGS, answers, free_port, wait_for
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
         raise RuntimeError(f"chromium not found at {CHROMIUM}; .ci/run installs it")
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
+import gradio as gr  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 SHOTS = os.environ.get("AE_SCREENSHOTS")  # a directory to keep screenshots in, to look at
@@ -27,15 +30,21 @@ WAIT = 180_000  # ms; see the module docstring
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(server.url)
-        page.locator("#sketch canvas").first.wait_for(timeout=WAIT)
-        expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=WAIT)  # ready to draw
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server.url)
+    page.locator("#sketch canvas").first.wait_for(timeout=WAIT)
+    expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=WAIT)  # ready to draw
+    yield page
+    page.close()
 
 
 @pytest.fixture
@@ -100,3 +109,36 @@ def test_draw_then_steer(page, shot):
     assert np.abs(brightness(page, recon) - rebuilt).max() > 0.1
     expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
     shot("3-steered.png")
+
+
+def test_first_launch_progress_page_turns_into_the_app(browser):
+    """A visitor who opens the address while the first checkpoint trains sees the training log, and then
+    the app without reloading by hand (ae/serve.py; app.py serves in the same way)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    release = threading.Event()
+
+    def work(log):
+        log("Epoch [1/5], Loss: 0.031")
+        release.wait(600)
+
+    worker = threading.Thread(target=serve.while_showing_progress, args=(work,),
+                              kwargs={"server_name": "127.0.0.1", "server_port": port})
+    worker.start()
+    page = browser.new_page()
+    try:
+        wait_for(lambda: answers(url))
+        page.goto(url)
+        expect(page.locator("#training-progress textarea")).to_have_value(re.compile(r"Epoch \[1/5\]"), timeout=WAIT)
+        release.set()
+        worker.join(600)
+        with gr.Blocks(title="the app") as app:
+            gr.Markdown("The app is here.", elem_id="app-marker")
+        app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            expect(page.locator("#app-marker")).to_contain_text("The app is here.", timeout=WAIT)
+        finally:
+            app.close(verbose=False)
+    finally:
+        release.set()
+        page.close()

@@ -1,0 +1,86 @@
+"""The first-launch progress page and the launch retry in ae/serve.py."""
+
+import contextlib
+import socket
+import threading
+
+import pytest
+from gradio_client import Client
+
+from ae import serve
+from tests.app_server import answers, free_port, wait_for
+
+
+@contextlib.contextmanager
+def port_taken():
+    """A local port that some other program is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_progress_page_shows_the_log_while_working_then_frees_the_address():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    logged, release, result = [], threading.Event(), {}
+
+    def work(log):
+        log("Epoch [1/5], Loss: 0.031")
+        release.wait(600)
+        return "checkpoint"
+
+    def run():
+        result["value"] = serve.while_showing_progress(work, log=logged.append, server_name="127.0.0.1",
+                                                       server_port=port)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        wait_for(lambda: answers(url))
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 300})
+        assert client.predict(api_name="/progress") == "Epoch [1/5], Loss: 0.031"
+    finally:
+        release.set()
+        worker.join(600)
+    assert result["value"] == "checkpoint" and logged == ["Epoch [1/5], Loss: 0.031"]
+    assert not answers(url)  # the address is free for the app
+
+
+def test_work_runs_even_when_the_page_cannot_start():
+    with port_taken() as port:
+        lines = []
+        assert serve.while_showing_progress(lambda log: log("epoch 1") or 7, log=lines.append,
+                                            server_name="127.0.0.1", server_port=port) == 7
+    assert lines[0].startswith("(No progress page:") and lines[-1] == "epoch 1"
+
+
+class FlakyDemo:
+    """Stands in for gr.Blocks: launch() fails Gradio's localhost check `failures` times, then works."""
+
+    def __init__(self, failures: int, message: str = "When localhost is not accessible, a shareable link ..."):
+        self.failures, self.message, self.launches, self.closes = failures, message, 0, 0
+
+    def launch(self, **kwargs):
+        self.launches += 1
+        if self.launches <= self.failures:
+            raise ValueError(self.message)
+
+    def close(self):
+        self.closes += 1
+
+
+def test_launch_retries_after_gradios_localhost_check_fails(monkeypatch):
+    monkeypatch.setattr(serve.time, "sleep", lambda s: None)
+    demo = FlakyDemo(failures=2)
+    serve.launch(demo, attempts=3)
+    assert (demo.launches, demo.closes) == (3, 2)
+    with pytest.raises(ValueError, match="localhost"):
+        serve.launch(FlakyDemo(failures=3), attempts=3)
+
+
+def test_launch_does_not_retry_other_errors():
+    demo = FlakyDemo(failures=1, message="Cannot find empty port")
+    with pytest.raises(ValueError, match="empty port"):
+        serve.launch(demo)
+    assert demo.launches == 1
