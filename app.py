@@ -205,11 +205,13 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
                                 examples_per_page=20)
         with gr.Column(scale=1, min_width=320):
             with gr.Row():
-                model_input = gr.Image(label="What the encoder sees (28×28, MNIST-style)", format="png",
+                model_input = gr.Image(label="What the encoder sees", format="png",
                                        interactive=False, elem_classes="pixelated", buttons=["download"],
                                        elem_id="model-input")
-                recon = gr.Image(label="What the decoder rebuilds from the code", format="png",
+                recon = gr.Image(label="What the decoder rebuilds", format="png",
                                  interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
+            gr.Markdown("Left: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is "
+                        "what the encoder reads. Right: the picture the decoder draws from the 64 numbers alone.")
             message = gr.Markdown("Draw a digit to begin.", elem_classes="status", elem_id="message")
     gr.Markdown("### The code: 64 numbers\nEach bar is one number of the code (blue above zero, orange below); "
                 "the grey band is where that number usually lies for MNIST digits. The square shows the "

@@ -31,8 +31,8 @@ def code_chart(code: np.ndarray, low: np.ndarray, high: np.ndarray, typical=None
     """
     d = len(code)
     scale = float(max(np.abs(low).max(), np.abs(high).max(), 1e-6))
-    w, h, pad = 640, 180, 18
-    bw = (w - 2 * pad) / d
+    w, h, pad, left = 640, 180, 18, 36  # left: room for the scale labels
+    bw = (w - left - pad) / d
     mid = h / 2
 
     def y(v: float) -> float:
@@ -41,19 +41,20 @@ def code_chart(code: np.ndarray, low: np.ndarray, high: np.ndarray, typical=None
     parts = [f'<svg viewBox="0 0 {w} {h}" class="code-bars" role="img" aria-label="bar chart of the {d}-number code">']
     if typical is not None:
         for i, (lo, hi) in enumerate(zip(*typical, strict=True)):
-            parts.append(f'<rect x="{pad + i * bw:.1f}" y="{y(hi):.1f}" width="{bw:.1f}" '
+            parts.append(f'<rect x="{left + i * bw:.1f}" y="{y(hi):.1f}" width="{bw:.1f}" '
                          f'height="{max(y(lo) - y(hi), 0.5):.1f}" fill="#e5e7eb"/>')
     for i, v in enumerate(code):
         top, bottom = sorted((y(v), mid))
-        parts.append(f'<rect x="{pad + i * bw + 1:.1f}" y="{top:.1f}" width="{bw - 2:.1f}" '
+        parts.append(f'<rect x="{left + i * bw + 1:.1f}" y="{top:.1f}" width="{bw - 2:.1f}" '
                      f'height="{max(bottom - top, 0.5):.1f}" fill="{_rgb(v, scale)}" stroke="{_rgb(v, 1e-9)}" '
                      f'stroke-width="0.5"><title>dimension {i}: {v:.4f}</title></rect>')
-    parts.append(f'<line x1="{pad}" x2="{w - pad}" y1="{mid}" y2="{mid}" stroke="#6b7280" stroke-width="0.8"/>')
+    parts.append(f'<line x1="{left}" x2="{w - pad}" y1="{mid}" y2="{mid}" stroke="#6b7280" stroke-width="0.8"/>')
     for i in range(0, d, 8):
-        parts.append(f'<text x="{pad + (i + 0.5) * bw:.1f}" y="{h - 3}" font-size="10" text-anchor="middle" '
+        parts.append(f'<text x="{left + (i + 0.5) * bw:.1f}" y="{h - 3}" font-size="10" text-anchor="middle" '
                      f'fill="#6b7280">{i}</text>')
-    parts.append(f'<text x="2" y="{pad - 4}" font-size="10" fill="#6b7280">+{scale:.1f}</text>')
-    parts.append(f'<text x="2" y="{h - pad + 12}" font-size="10" fill="#6b7280">-{scale:.1f}</text></svg>')
+    parts.append(f'<text x="2" y="{pad + 4}" font-size="10" fill="#6b7280">+{scale:.1f}</text>')
+    parts.append(f'<text x="2" y="{h - pad}" font-size="10" fill="#6b7280">-{scale:.1f}</text>'
+                 f'<text x="2" y="{mid + 4}" font-size="10" fill="#6b7280">0</text></svg>')
 
     side = int(np.ceil(np.sqrt(d)))
     cell = 20
