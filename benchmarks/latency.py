@@ -8,7 +8,8 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
   2. the server-side handler time alone (the same handlers called in this process);
   3. the same calls through gradio_client, for reference;
   4. in chromium (Playwright): from moving a latent slider to the page showing the new reconstruction.
-Prints a table of p50/p95/max per measurement, and the same as JSON with --json.
+Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
+--no-client skips 3 (on the slow VM of session 3, 200 gradio_client /decode calls took over 10 minutes).
 """
 
 import argparse
@@ -54,6 +55,29 @@ def http_call(http: httpx.Client, name: str, data: list) -> dict:
                     raise RuntimeError(f"{name} failed: {line}")
                 return json.loads(line[5:])
     raise RuntimeError(f"{name}: stream ended without a result")
+
+
+class Results(dict):
+    """The figures so far, each printed as soon as it is measured (a slow run still shows what it got)."""
+
+    def __init__(self, as_json: bool):
+        super().__init__()
+        self.as_json = as_json
+        if not as_json:
+            print(f"{'measurement':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}", flush=True)
+
+    def __setitem__(self, name: str, r) -> None:
+        super().__setitem__(name, r)
+        if self.as_json:
+            return
+        if isinstance(r, dict):
+            print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
+        else:
+            print(f"{name:<30} {r} s", flush=True)
+
+    def done(self) -> None:
+        if self.as_json:
+            print(json.dumps(self, indent=2))
 
 
 def timed(fn, n: int, warmup: int = 5) -> list[float]:
@@ -113,13 +137,14 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=200, help="calls per API measurement (default 200)")
     p.add_argument("--moves", type=int, default=40, help="slider moves in the browser (default 40)")
     p.add_argument("--no-browser", action="store_true", help="skip the chromium measurement")
+    p.add_argument("--no-client", action="store_true", help="skip the gradio_client measurements")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = p.parse_args()
 
     work = Path(os.environ.get("TMPDIR", "/tmp")) / "ae-latency"
     work.mkdir(exist_ok=True)
     seven = drawing(work / "seven.png")
-    results = {}
+    results = Results(as_json=args.json)
     with AppServer() as server:
         results["startup_to_first_page_s"] = round(server.startup_seconds, 2)
         with httpx.Client(base_url=server.url.rstrip("/"), timeout=30) as http:
@@ -132,10 +157,11 @@ def main() -> None:
 
         from gradio_client import Client, handle_file
 
-        client = Client(server.url, verbose=False)
-        results["client_decode"] = summary(timed(lambda: client.predict(code, api_name="/decode"), args.calls))
-        results["client_reconstruct"] = summary(
-            timed(lambda: client.predict(handle_file(seven), api_name="/reconstruct"), args.calls))
+        if not args.no_client:
+            client = Client(server.url, verbose=False)
+            results["client_decode"] = summary(timed(lambda: client.predict(code, api_name="/decode"), args.calls))
+            results["client_reconstruct"] = summary(
+                timed(lambda: client.predict(handle_file(seven), api_name="/reconstruct"), args.calls))
         if not args.no_browser:
             results["browser_slider_to_new_image"] = summary(browser_slider_ms(server.url, args.moves, seven))
 
@@ -145,13 +171,7 @@ def main() -> None:
     results["handler_reconstruct"] = summary(timed(lambda: app.reconstruct({"path": str(seven)}), args.calls))
     results["handler_slide"] = summary(timed(lambda: app.on_slide(None, *code), args.calls))
 
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    print(f"python app.py to first page served: {results.pop('startup_to_first_page_s')} s")
-    print(f"{'measurement':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for name, r in results.items():
-        print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
+    results.done()
 
 
 if __name__ == "__main__":
