@@ -1,6 +1,7 @@
 """Serving helpers for app.py: a progress page while the first checkpoint trains, and a launch that
 survives Gradio's start-up self-check on a busy machine."""
 
+import json
 import time
 from collections.abc import Callable
 
@@ -10,11 +11,11 @@ TRAINING_TITLE = "Autoencoder playground: training a model first"
 
 # Poll the address; once it serves a page with another title (the app), load it.
 RELOAD_WHEN_APP_SERVES = """
-(title) => {
+() => {
   setInterval(async () => {
     try {
       const r = await fetch("config", {cache: "no-store"});
-      if (r.ok && (await r.json()).title !== title) location.reload();
+      if (r.ok && (await r.json()).title !== %s) location.reload();
     } catch (e) {}  // between the two servers nothing answers for a moment
   }, 1000);
 }
@@ -45,10 +46,9 @@ def progress_page(lines: list[str]) -> gr.Blocks:
                     "one now. This page turns into the app by itself when it is done.")
         shown = gr.Textbox(label="Training progress", lines=8, max_lines=20, interactive=False,
                            elem_id="training-progress")
-        title = gr.State(TRAINING_TITLE)
         gr.on([page.load, gr.Timer(1.0).tick], lambda: "\n".join(lines), None, shown, api_name="progress",
               show_progress="hidden")
-        page.load(None, title, None, js=RELOAD_WHEN_APP_SERVES)
+        page.load(None, None, None, js=RELOAD_WHEN_APP_SERVES % json.dumps(TRAINING_TITLE))
     return page
 
 

@@ -7,10 +7,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
+from ae import serve
 from ae.serve import TRAINING_TITLE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,39 @@ def wait_for(condition, timeout: float = 600) -> None:
     while not condition():
         assert time.monotonic() < end, f"still waiting after {timeout} s"
         time.sleep(0.1)
+
+
+class ProgressPageRun:
+    """serve.while_showing_progress on a free local port, its work logging one line and then waiting."""
+
+    def __init__(self, line: str, log=print):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.release, self.result = threading.Event(), None
+
+        def work(log_line):
+            log_line(line)
+            self.release.wait(600)
+            return "checkpoint"
+
+        def run():
+            self.result = serve.while_showing_progress(work, log=log, server_name="127.0.0.1", server_port=self.port)
+
+        self.worker = threading.Thread(target=run)
+
+    def finish(self):
+        """Let the work end; returns what while_showing_progress returned."""
+        self.release.set()
+        self.worker.join(600)
+        return self.result
+
+    def __enter__(self) -> "ProgressPageRun":
+        self.worker.start()
+        wait_for(lambda: answers(self.url))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.finish()
 
 
 class AppServer:

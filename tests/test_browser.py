@@ -8,14 +8,12 @@ saved (to $AE_SCREENSHOTS, else the test's tmp dir) and its path is in the failu
 import io
 import os
 import re
-import threading
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ae import serve
-from tests.app_server import CHROMIUM, FLAGS, answers, free_port, wait_for
+from tests.app_server import CHROMIUM, FLAGS, ProgressPageRun
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
@@ -114,31 +112,19 @@ def test_draw_then_steer(page, shot):
 def test_first_launch_progress_page_turns_into_the_app(browser):
     """A visitor who opens the address while the first checkpoint trains sees the training log, and then
     the app without reloading by hand (ae/serve.py; app.py serves in the same way)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    release = threading.Event()
-
-    def work(log):
-        log("Epoch [1/5], Loss: 0.031")
-        release.wait(600)
-
-    worker = threading.Thread(target=serve.while_showing_progress, args=(work,),
-                              kwargs={"server_name": "127.0.0.1", "server_port": port})
-    worker.start()
     page = browser.new_page()
     try:
-        wait_for(lambda: answers(url))
-        page.goto(url)
-        expect(page.locator("#training-progress textarea")).to_have_value(re.compile(r"Epoch \[1/5\]"), timeout=WAIT)
-        release.set()
-        worker.join(600)
-        with gr.Blocks(title="the app") as app:
-            gr.Markdown("The app is here.", elem_id="app-marker")
-        app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-        try:
-            expect(page.locator("#app-marker")).to_contain_text("The app is here.", timeout=WAIT)
-        finally:
-            app.close(verbose=False)
+        with ProgressPageRun("Epoch [1/5], Loss: 0.031") as run:
+            page.goto(run.url)
+            expect(page.locator("#training-progress textarea")).to_have_value(re.compile(r"Epoch \[1/5\]"),
+                                                                             timeout=WAIT)
+            run.finish()
+            with gr.Blocks(title="the app") as app:
+                gr.Markdown("The app is here.", elem_id="app-marker")
+            app.launch(server_name="127.0.0.1", server_port=run.port, prevent_thread_lock=True, quiet=True)
+            try:
+                expect(page.locator("#app-marker")).to_contain_text("The app is here.", timeout=WAIT)
+            finally:
+                app.close(verbose=False)
     finally:
-        release.set()
         page.close()

@@ -2,13 +2,12 @@
 
 import contextlib
 import socket
-import threading
 
 import pytest
 from gradio_client import Client
 
 from ae import serve
-from tests.app_server import answers, free_port, wait_for
+from tests.app_server import ProgressPageRun, answers
 
 
 @contextlib.contextmanager
@@ -21,30 +20,13 @@ def port_taken():
 
 
 def test_progress_page_shows_the_log_while_working_then_frees_the_address():
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    logged, release, result = [], threading.Event(), {}
-
-    def work(log):
-        log("Epoch [1/5], Loss: 0.031")
-        release.wait(600)
-        return "checkpoint"
-
-    def run():
-        result["value"] = serve.while_showing_progress(work, log=logged.append, server_name="127.0.0.1",
-                                                       server_port=port)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    try:
-        wait_for(lambda: answers(url))
-        client = Client(url, verbose=False, httpx_kwargs={"timeout": 300})
+    logged = []
+    with ProgressPageRun("Epoch [1/5], Loss: 0.031", log=logged.append) as run:
+        client = Client(run.url, verbose=False, httpx_kwargs={"timeout": 300})
         assert client.predict(api_name="/progress") == "Epoch [1/5], Loss: 0.031"
-    finally:
-        release.set()
-        worker.join(600)
-    assert result["value"] == "checkpoint" and logged == ["Epoch [1/5], Loss: 0.031"]
-    assert not answers(url)  # the address is free for the app
+        assert run.finish() == "checkpoint"
+    assert logged == ["Epoch [1/5], Loss: 0.031"]
+    assert not answers(run.url)  # the address is free for the app
 
 
 def test_work_runs_even_when_the_page_cannot_start():
