@@ -10,6 +10,9 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
   4. in chromium (Playwright): from moving a latent slider to the page showing the new reconstruction.
 Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
 --no-client skips 3 (on the slow VM of session 3, 200 gradio_client /decode calls took over 10 minutes).
+--phases runs the app with Gradio's own request profiling (GRADIO_PROFILING=1) and adds, for each HTTP
+measurement, the server's p50 per phase (over those calls and their 5 warm-ups): queue wait, preprocess,
+the function, postprocess, and its total.
 """
 
 import argparse
@@ -70,14 +73,26 @@ class Results(dict):
         super().__setitem__(name, r)
         if self.as_json:
             return
-        if isinstance(r, dict):
+        if isinstance(r, dict) and "n" in r:
             print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
+        elif isinstance(r, dict):
+            print(f"{name:<30} " + ", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
         else:
             print(f"{name:<30} {r} s", flush=True)
 
     def done(self) -> None:
         if self.as_json:
             print(json.dumps(self, indent=2))
+
+
+PHASES = ("queue_wait", "preprocess", "fn_call", "postprocess", "total")
+
+
+def server_phases(http: httpx.Client, fn_name: str) -> dict:
+    """p50 ms of each phase of the server's requests to fn_name since the last call (GRADIO_PROFILING=1)."""
+    traces = [t for t in http.get("/gradio_api/profiling/traces").json() if t["fn_name"] == fn_name]
+    http.post("/gradio_api/profiling/clear")
+    return {phase: round(float(np.percentile([t[f"{phase}_ms"] for t in traces], 50)), 2) for phase in PHASES}
 
 
 def timed(fn, n: int, warmup: int = 5) -> list[float]:
@@ -138,6 +153,7 @@ def main() -> None:
     p.add_argument("--moves", type=int, default=40, help="slider moves in the browser (default 40)")
     p.add_argument("--no-browser", action="store_true", help="skip the chromium measurement")
     p.add_argument("--no-client", action="store_true", help="skip the gradio_client measurements")
+    p.add_argument("--phases", action="store_true", help="also report the server's time per phase (GRADIO_PROFILING)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = p.parse_args()
 
@@ -145,15 +161,19 @@ def main() -> None:
     work.mkdir(exist_ok=True)
     seven = drawing(work / "seven.png")
     results = Results(as_json=args.json)
-    with AppServer() as server:
+    with AppServer(**({"GRADIO_PROFILING": "1"} if args.phases else {})) as server:
         results["startup_to_first_page_s"] = round(server.startup_seconds, 2)
         with httpx.Client(base_url=server.url.rstrip("/"), timeout=30) as http:
             with seven.open("rb") as f:
                 uploaded = http.post("/gradio_api/upload", files={"files": ("seven.png", f, "image/png")}).json()[0]
             image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
             code = http_call(http, "encode", [image])[0]
-            results["http_decode"] = summary(timed(lambda: http_call(http, "decode", [code]), args.calls))
-            results["http_reconstruct"] = summary(timed(lambda: http_call(http, "reconstruct", [image]), args.calls))
+            for name, data in (("decode", [code]), ("reconstruct", [image])):
+                if args.phases:
+                    http.post("/gradio_api/profiling/clear")
+                results[f"http_{name}"] = summary(timed(lambda n=name, d=data: http_call(http, n, d), args.calls))
+                if args.phases:
+                    results[f"server_phases_{name}_p50_ms"] = server_phases(http, name)
 
         from gradio_client import Client, handle_file
 
