@@ -47,7 +47,10 @@ def drawing(path: Path) -> Path:
 
 def http_call(http: httpx.Client, name: str, data: list) -> dict:
     """One call through Gradio's HTTP API: POST starts it, GET streams the result (server-sent events)."""
-    event_id = http.post(f"/gradio_api/call/{name}", json={"data": data}).json()["event_id"]
+    started = http.post(f"/gradio_api/call/{name}", json={"data": data})
+    if started.status_code != 200 or "event_id" not in started.text:
+        raise RuntimeError(f"{name} was not started: HTTP {started.status_code} {started.text[:500]}")
+    event_id = started.json()["event_id"]
     with http.stream("GET", f"/gradio_api/call/{name}/{event_id}") as r:
         event = None
         for line in r.iter_lines():
