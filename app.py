@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home unless the user opts in
+# Gradio rebuilds a pandas table of the last 10,000 events after every event, for a /monitoring page this
+# app does not serve; that cost grew with each call (session 5: /decode 28 -> 37 ms over 3,000 calls).
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**9))
 
 import gradio as gr
 import numpy as np
@@ -22,12 +25,13 @@ from ae.inference import Engine, Result
 from ae.preprocess import InputError
 from ae.render import code_chart, code_text, to_image
 from ae.serve import launch, while_showing_progress
+from ae.sliders import LatentSliders
 from ae.startup import ensure_checkpoint
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = sorted(str(p) for p in (HERE / "examples").glob("*.png"))
 MAX_FILE_SIZE = "10mb"
-TOP_SLIDERS = 8  # shown open; the other dimensions sit in a closed accordion
+TOP_SLIDERS = 8  # shown open; the other dimensions sit in a closed section
 
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))  # another checkpoint to serve, if set
 
@@ -70,11 +74,12 @@ def slider_values(code: np.ndarray) -> list[float]:
 
 def shown(result: Result) -> tuple:
     return (to_image(result.model_input), to_image(result.reconstruction), chart(result.code), code_text(result.code),
-            status(result), result.code.tolist(), *slider_values(result.code))
+            status(result), result.code.tolist(), slider_values(result.code))
 
 
 def cleared(message: str) -> tuple:
-    return (None, None, "", "", f"⚠️ {message}", None, *[gr.update()] * ENGINE.code_size)
+    """Outputs for a refused input: the message, no pictures or code, and the sliders back at the average code."""
+    return (None, None, "", "", f"⚠️ {message}", None, slider_values(MEAN_CODE))
 
 
 def guarded(run, *args) -> tuple:
@@ -100,9 +105,9 @@ def on_upload(image: dict | None) -> tuple:
     return guarded(ENGINE.run_file, uploaded_path(image))
 
 
-def on_slide(encoded: list | None, *values: float) -> tuple:
+def on_slide(encoded: list | None, values: list[float]) -> tuple:
     try:
-        code = ENGINE.check_code(list(values))
+        code = ENGINE.check_code(values)
     except InputError as e:
         return None, "", "", f"⚠️ {e}"
     recon = ENGINE.decode(code)
@@ -115,7 +120,7 @@ def on_slide(encoded: list | None, *values: float) -> tuple:
 
 def on_reset(encoded: list | None) -> tuple:
     code = slider_values(MEAN_CODE if encoded is None else np.asarray(encoded, dtype=np.float32))
-    return (*on_slide(encoded, *code), *code)
+    return (*on_slide(encoded, code), code)
 
 
 # ---- API handlers: a refused input raises gr.Error, which clients receive as the error message ---------
@@ -223,25 +228,8 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
     gr.Markdown("### Steer the code\nMove a slider to change one number of the code; the decoder redraws at "
                 "once. The dimensions that vary most across MNIST come first.")
     reset = gr.Button("Reset sliders to the encoded code", variant="secondary", elem_id="reset")
-    sliders: list[gr.Slider] = [None] * ENGINE.code_size  # indexed by dimension
-
-    def make_slider(dim: int) -> None:
-        sliders[dim] = gr.Slider(
-            round(float(ENGINE.low[dim]), 2), round(float(ENGINE.high[dim]), 2), value=round(float(MEAN_CODE[dim]), 3),
-            step=0.001, label=f"dimension {dim}",
-            min_width=200, elem_id=f"dim-{dim}",
-        )
-
-    order = ENGINE.by_importance
-    for start in range(0, TOP_SLIDERS, 4):
-        with gr.Row():
-            for dim in order[start : start + 4]:
-                make_slider(dim)
-    with gr.Accordion(f"The other {ENGINE.code_size - TOP_SLIDERS} dimensions", open=False):
-        for start in range(TOP_SLIDERS, ENGINE.code_size, 4):
-            with gr.Row():
-                for dim in order[start : start + 4]:
-                    make_slider(dim)
+    sliders = LatentSliders(slider_values(MEAN_CODE), low=ENGINE.low.tolist(), high=ENGINE.high.tolist(),
+                            order=ENGINE.by_importance, shown=TOP_SLIDERS, label="code", elem_id="sliders")
 
     gr.Markdown("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`); see "
                 "*Use via API* at the bottom of the page.")
@@ -254,14 +242,14 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
         api_recon = gr.Image(format="png", label="reconstruction")
         api_btn = gr.Button()
 
-    shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, *sliders]
+    shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders]
     # The page's own events: callable by clients (the tests use them) but left out of the API docs.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
     sketch.change(on_draw, sketch, shown_outputs, api_name="draw", **ui)
     upload.change(on_upload, upload, shown_outputs, api_name="upload", preprocess=False, **ui)
-    gr.on([s.input for s in sliders], on_slide, [encoded, *sliders], [recon, code_html, code_numbers, message],
-          api_name="slide", concurrency_limit=None, **ui)
-    reset.click(on_reset, encoded, [recon, code_html, code_numbers, message, *sliders], api_name="reset", **ui)
+    sliders.input(on_slide, [encoded, sliders], [recon, code_html, code_numbers, message], api_name="slide",
+                  concurrency_limit=None, **ui)
+    reset.click(on_reset, encoded, [recon, code_html, code_numbers, message, sliders], api_name="reset", **ui)
 
     api_btn.click(encode, api_image, api_code, api_name="encode", preprocess=False)
     api_btn.click(decode, api_code, api_recon, api_name="decode")

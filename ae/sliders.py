@@ -1,0 +1,80 @@
+"""The latent sliders: one Gradio component holding all 64 of them, its value the code as a list.
+
+One component rather than 64 `gr.Slider`s, measured in session 5 (benchmarks/latency.py): with 64
+slider inputs the page spent ~50 ms collecting them before each decode request left the browser
+(slider move to new picture p50 ~100 ms; ~45-55 ms with one input), and every API call's new session
+copied the configuration of each of the 64 sliders on the server (~7 ms and ~0.2 MB per call).
+"""
+
+import gradio as gr
+
+# ${...} is evaluated by the page with the component's props in scope (value, low, high, order, ...).
+# Each slider is a <label id="dim-D">, so tests and people can find dimension D by its number.
+_SLIDER = """<label class="dim" id="dim-${d}" title="dimension ${d}: ${low[d]} to ${high[d]}">
+<span class="name">dim ${d}</span>
+<input type="range" min="${low[d]}" max="${high[d]}" step="0.001" value="${value[d]}" data-dim="${d}"
+ aria-label="dimension ${d} of the code">
+<output>${Number(value[d]).toFixed(2)}</output></label>"""
+
+TEMPLATE = (
+    '<div class="latent-sliders">'
+    '<div class="grid">${order.slice(0, shown).map(d => `' + _SLIDER + '`).join("")}</div>'
+    '<details ${more_open ? "open" : ""}><summary>The other ${order.length - shown} dimensions</summary>'
+    '<div class="grid">${order.slice(shown).map(d => `' + _SLIDER + '`).join("")}</div></details></div>'
+)
+
+CSS = """
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 4px 18px; }
+.dim { display: grid; grid-template-columns: 4.2em 1fr 3.2em; align-items: center; gap: 6px;
+       font-size: 0.9em; cursor: pointer; }
+.dim .name { color: var(--body-text-color-subdued); white-space: nowrap; }
+.dim input { width: 100%; accent-color: var(--color-accent); margin: 6px 0; }
+.dim output { font-variant-numeric: tabular-nums; text-align: right; }
+details { margin-top: 8px; }
+summary { cursor: pointer; color: var(--body-text-color-subdued); padding: 4px 0; }
+"""
+
+# A moved slider writes its number into the code and sends the whole code (one input, not 64).
+# Setting props re-renders the template; the open/closed state of <details> is kept as a prop so that
+# re-rendering does not fold it away.
+JS_ON_LOAD = """
+element.addEventListener('input', (e) => {
+  const dim = e.target.dataset ? e.target.dataset.dim : undefined;
+  if (dim === undefined) return;
+  const code = [...props.value];
+  code[Number(dim)] = parseFloat(e.target.value);
+  props.value = code;
+  trigger('input');
+});
+element.addEventListener('toggle', (e) => {
+  if (e.target.tagName === 'DETAILS') props.more_open = e.target.open;
+}, true);
+"""
+
+
+class LatentSliders(gr.HTML):
+    """One range slider per code dimension, most important first; the value is the code as 64 floats."""
+
+    def __init__(self, value: list[float] | None = None, *, low: list[float], high: list[float], order: list[int],
+                 shown: int = 8, **kwargs):
+        # Gradio rebuilds the component from these arguments, without `value`, for each gr.update() of it.
+        super().__init__(
+            value=value, html_template=TEMPLATE, css_template=CSS, js_on_load=JS_ON_LOAD, low=low, high=high,
+            order=order, shown=shown, more_open=False, **kwargs,
+        )
+
+    def preprocess(self, payload):
+        """The code the page sent, as is; the handler checks it (length, numbers, range) and says what is off."""
+        return payload
+
+    def postprocess(self, value):
+        return None if value is None else [round(float(v), 3) for v in value]
+
+    def api_info(self) -> dict:
+        return {"type": "array", "items": {"type": "number"}, "description": "the code, one number per dimension"}
+
+    def example_payload(self):
+        return [0.0] * len(self.props["order"])
+
+    def example_value(self):
+        return self.example_payload()
