@@ -96,6 +96,7 @@ def test_draw_then_steer(page, shot):
 
     before = recon.get_attribute("src")
     slider = page.locator("[id^=dim-] input[type=range]").first  # the most variable dimension's slider
+    encoded_value = slider.input_value()  # as the page shows the encoded code
     slider.scroll_into_view_if_needed()  # the mouse only reaches what is on screen
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
@@ -106,7 +107,27 @@ def test_draw_then_steer(page, shot):
     expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
     assert np.abs(brightness(page, recon) - rebuilt).max() > 0.1
     expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
+    assert float(slider.input_value()) > float(encoded_value) + 1  # dragged right
     shot("3-steered.png")
+
+    page.locator("#reset").click()  # the server sets the sliders back; the page must show it
+    expect(page.locator("#message")).to_contain_text("distance from the encoded code: 0.00", timeout=WAIT)
+    expect(slider).to_have_value(encoded_value, timeout=WAIT)
+
+
+def test_the_other_dimensions_open_and_steer(page):
+    """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
+    more = page.locator("#sliders details")
+    more.locator("summary").click()
+    expect(more).to_have_attribute("open", "")
+    recon = page.locator("#recon img")
+    before = recon.get_attribute("src")
+    hidden_slider = more.locator("input[type=range]").last
+    hidden_slider.focus()
+    for _ in range(40):  # the keyboard is a slider's other input device
+        page.keyboard.press("ArrowRight")
+    expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
+    expect(more).to_have_attribute("open", "")
 
 
 def test_first_launch_progress_page_turns_into_the_app(browser):
