@@ -113,18 +113,32 @@ def train_and_save(cfg: TrainConfig, data_dir=None, out: Path = DEFAULT_PATH, **
     return ckpt
 
 
+def _positive(kind):
+    """An argparse type: a number of `kind` above zero, else a usage error that says so."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    return parse
+
+
 def parse_args(argv=None) -> argparse.Namespace:
+    # The training flags default to None, meaning "not given": the recipe (a --preset, else TrainConfig's
+    # defaults, shown in each help string) fills them in, so a flag typed explicitly always wins.
     d = TrainConfig()
     p = argparse.ArgumentParser(description="Train the MNIST autoencoder and write a checkpoint.")
-    p.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the training set (default {d.epochs})")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"digits per step (default {d.batch_size})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"(peak) learning rate (default {d.lr})")
-    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
-                   help=f"learning-rate schedule (default {d.schedule})")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument("--code-activation", choices=CODE_ACTIVATIONS, default=d.code_activation,
+    p.add_argument("--epochs", type=_positive(int), help=f"passes over the training set (default {d.epochs})")
+    p.add_argument("--batch-size", type=_positive(int), help=f"digits per step (default {d.batch_size})")
+    p.add_argument("--lr", type=_positive(float), help=f"(peak) learning rate (default {d.lr})")
+    p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
+    p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    p.add_argument("--code-activation", choices=CODE_ACTIVATIONS,
                    help=f"activation on the code (default {d.code_activation})")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N digits only (default: all)")
+    p.add_argument("--limit", type=_positive(int), help="train on the first N digits only (default: all)")
     p.add_argument("--preset", choices=("tutorial", "first-launch"),
                    help="start from a named recipe; flags given explicitly still override it")
     p.add_argument("--data-dir", default=None, help="MNIST root directory (default: $AE_DATA_DIR, else ./data)")
@@ -134,13 +148,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig the parsed flags ask for."""
+    """The TrainConfig the parsed flags ask for: the preset (or the defaults), overridden by given flags."""
     base = {"tutorial": TUTORIAL, "first-launch": FIRST_LAUNCH}.get(args.preset, TrainConfig())
-    if args.preset is None:
-        given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__}
-    else:  # only flags the user typed override the preset
-        defaults = vars(parse_args([]))
-        given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if getattr(args, f) != defaults[f]}
+    given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if getattr(args, f) is not None}
     return replace(base, **given)
 
 

@@ -48,3 +48,18 @@ def test_presets_and_explicit_flags():
     assert config_from_args(parse_args(["--preset", "first-launch", "--seed", "3"])).seed == 3
     assert config_from_args(parse_args(["--preset", "first-launch"])) == FIRST_LAUNCH
     assert config_from_args(parse_args(["--epochs", "2"])) == TrainConfig(epochs=2)
+
+
+def test_explicit_flags_win_even_when_they_equal_the_plain_defaults():
+    # TrainConfig's defaults are lr 3e-3, 60 epochs and a linear code; typed over a preset, they must stick.
+    cfg = config_from_args(parse_args(["--preset", "tutorial", "--lr", "0.003", "--code-activation", "none"]))
+    assert (cfg.lr, cfg.code_activation, cfg.epochs) == (0.003, "none", TUTORIAL.epochs)
+    assert config_from_args(parse_args(["--preset", "first-launch", "--epochs", "60"])).epochs == 60
+
+
+@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--limit", "0"], ["--batch-size", "-5"], ["--lr", "0"],
+                                   ["--epochs", "two"]])
+def test_out_of_range_flags_are_usage_errors(flags, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(flags)
+    assert exit_info.value.code == 2 and flags[0] in capsys.readouterr().err
