@@ -108,6 +108,8 @@ def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
     try:
         config = AEConfig(**json.loads(metadata["config"]))
         train, metrics = json.loads(metadata["train"]), json.loads(metadata["metrics"])
+        if not isinstance(train, dict) or not isinstance(metrics, dict):
+            raise ValueError("train and metrics must be JSON objects")
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(path, f"bad metadata ({e})") from None
 

@@ -17,6 +17,12 @@ class AEConfig:
     code_activation: str = "relu"  # "relu" as in the tutorial, or "none" for a linear code
 
     def __post_init__(self):
+        for name in ("input_size", "hidden", "code_size"):  # also guards configs read back from checkpoint files
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if math.isqrt(self.input_size) ** 2 != self.input_size:
+            raise ValueError(f"input_size must be a square image's pixel count, got {self.input_size}")
         if self.code_activation not in CODE_ACTIVATIONS:
             raise ValueError(f"code_activation must be one of {CODE_ACTIVATIONS}, got {self.code_activation!r}")
 

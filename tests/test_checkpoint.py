@@ -123,6 +123,21 @@ def test_wrong_format_and_bad_metadata(tmp_path, ckpt):
         load_checkpoint(path)
 
 
+@pytest.mark.parametrize(("config", "meta", "words"), [
+    ({"hidden": -1}, {}, "hidden must be a positive integer"),
+    ({"input_size": "784"}, {}, "input_size must be a positive integer"),
+    ({"input_size": 780}, {}, "square image"),
+    ({}, {"metrics": "[]"}, "must be JSON objects"),
+    ({}, {"train": "not json"}, "Expecting value"),
+])
+def test_metadata_that_cannot_describe_a_model(tmp_path, ckpt, config, meta, words):
+    # The weights are intact (their digest matches), but the metadata would build a broken model or app.
+    path = tmp_path / "meta.safetensors"
+    _write_raw(path, _tensors(ckpt), config={**AEConfig().to_dict(), **config}, **meta)
+    with pytest.raises(CheckpointError, match=f"meta.safetensors: bad metadata.*{words}"):
+        load_checkpoint(path)
+
+
 def test_failed_write_leaves_the_old_checkpoint_and_no_temp_file(saved, ckpt, monkeypatch):
     before = saved.read_bytes()
 
