@@ -22,7 +22,7 @@ from PIL import Image
 from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.data import MNISTNotFound
 from ae.inference import Engine, Result
-from ae.preprocess import InputError
+from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE, InputError
 from ae.render import code_chart, code_text, to_image
 from ae.serve import launch, while_showing_progress
 from ae.sliders import CSS as SLIDERS_CSS
@@ -198,9 +198,9 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
                 with gr.Tab("Draw"):
                     sketch = gr.Sketchpad(
                         label="Draw one digit, large, in the middle", elem_id="sketch",
-                        canvas_size=(400, 400), fixed_canvas=True, image_mode="RGBA", type="numpy",
+                        canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, image_mode="RGBA", type="numpy",
                         format="png", layers=False, transforms=(),
-                        brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
+                        brush=gr.Brush(default_size=BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
                     )
                 with gr.Tab("Upload"):
                     upload = gr.Image(

@@ -13,6 +13,10 @@ MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (a 
 WORK_SIDE = 1024  # bigger inputs are first shrunk to this; 20 px of output needs no more
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale) to count
 NOISE_FLOOR = 0.1  # after normalising, fainter pixels (paper grain, JPEG ringing) are background
+# The app's drawing canvas and brush. A digit drawn over about 60% of the canvas is scaled by ~20/240, so
+# a 30 px brush becomes MNIST's ~2.5 px stroke (tests/test_preprocess.py checks the ink against MNIST's).
+CANVAS_SIDE = 400
+BRUSH_SIZE = 30
 
 
 class InputError(ValueError):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ae.preprocess import BOX, SIDE, InputError, open_image, preprocess
+from ae.preprocess import BOX, BRUSH_SIZE, CANVAS_SIDE, SIDE, InputError, open_image, preprocess
 
 
 def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
@@ -32,6 +32,23 @@ def test_a_stroke_becomes_an_mnist_style_digit(bg, ink):
     cy, cx = centre_of_mass(x)
     assert abs(cy - 14) <= 0.51 and abs(cx - 14) <= 0.51  # whole-pixel placement, as MNIST: within half a pixel
     assert (x[:3] == 0).all() and (x[-3:] == 0).all()  # the margin stays empty
+
+
+# Mouse-style strokes (fractions of the canvas), drawn over about 55-65% of its height as people do.
+DRAWN = {7: [[(0.3, 0.25), (0.7, 0.25), (0.55, 0.5), (0.45, 0.78)]],
+         4: [[(0.55, 0.2), (0.3, 0.6), (0.7, 0.6)], [(0.6, 0.35), (0.6, 0.85)]]}
+
+
+@pytest.mark.parametrize("digit", DRAWN)
+def test_the_apps_brush_draws_mnist_thick_strokes(digit, mnist_test):
+    """A digit drawn with the app's brush on its canvas carries as much ink as MNIST's digits of that class."""
+    img = Image.new("RGBA", (CANVAS_SIDE, CANVAS_SIDE), (0, 0, 0, 0))
+    for stroke in DRAWN[digit]:
+        points = [(x * CANVAS_SIDE, y * CANVAS_SIDE) for x, y in stroke]
+        ImageDraw.Draw(img).line(points, fill=(0, 0, 0, 255), width=BRUSH_SIZE, joint="curve")
+    ink = preprocess(img).sum()
+    mnist_ink = (mnist_test.images[mnist_test.labels == digit].float() / 255).sum((1, 2)).mean().item()
+    assert 0.75 * mnist_ink < ink < 1.25 * mnist_ink  # a 14 px brush gave about half MNIST's ink
 
 
 def test_aspect_ratio_is_kept():
