@@ -42,7 +42,8 @@ except CheckpointError:  # train one first, showing its progress at the app's ad
     try:
         ENGINE = Engine(while_showing_progress(lambda log: ensure_checkpoint(CHECKPOINT, log=log)))
     except MNISTNotFound as e:
-        sys.exit(f"Cannot start: there is no usable checkpoint in weights/ and no MNIST to train one.\n{e}")
+        sys.exit(f"Cannot start: there is no usable checkpoint at {CHECKPOINT} and no MNIST to train one.\n{e}\n"
+                 f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 MEAN_CODE = ENGINE.stats.mean.numpy()
 TYPICAL = ((ENGINE.stats.mean - ENGINE.stats.std).numpy(), (ENGINE.stats.mean + ENGINE.stats.std).numpy())

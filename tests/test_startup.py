@@ -56,7 +56,7 @@ def test_app_without_checkpoint_data_or_network_exits_with_directions(tmp_path):
     done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=1200)
     assert done.returncode != 0
-    assert "no-mnist-here" in done.stderr and "AE_DATA_DIR" in done.stderr
+    assert "no-mnist-here" in done.stderr and "AE_DATA_DIR=DIR python app.py" in done.stderr
     assert "Traceback" not in done.stderr
 
 
