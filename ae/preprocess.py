@@ -46,9 +46,13 @@ def to_grayscale(img: Image.Image) -> np.ndarray:
 def _to_grayscale(img: Image.Image) -> np.ndarray:
     img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # deep grayscale: to floats in [0, 1] ourselves
+        if max(img.size) > WORK_SIDE:  # shrink first: as floats a 40 MP image would take 160 MB per copy
+            scale = WORK_SIDE / max(img.size)
+            size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+            img = img.resize(size, Image.Resampling.BOX)  # area averaging; PIL has no Lanczos for 16-bit
         arr = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         top = 65535.0 if img.mode.startswith("I;16") else 255.0 if arr.max() > 1 else 1.0
-        return _shrink_array(np.clip(arr / top, 0, 1))
+        return np.clip(arr / top, 0, 1)
     if max(img.size) > WORK_SIDE:
         img = img.copy()
         img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -64,15 +68,6 @@ def _to_grayscale(img: Image.Image) -> np.ndarray:
         background = 1.0 if ink_level < 0.5 else 0.0
         return gray * alpha + background * (1 - alpha)
     return np.asarray(img.convert("L"), dtype=np.float32) / 255
-
-
-def _shrink_array(arr: np.ndarray) -> np.ndarray:
-    """(H, W) floats -> at most WORK_SIDE on the longer side (PIL cannot shrink 16-bit images itself)."""
-    if max(arr.shape) <= WORK_SIDE:
-        return arr
-    img = Image.fromarray(arr, mode="F")
-    img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
-    return np.clip(np.asarray(img), 0, 1)
 
 
 def ink_white_on_black(gray: np.ndarray) -> np.ndarray:

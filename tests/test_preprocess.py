@@ -86,6 +86,12 @@ def test_odd_modes_agree_with_rgb():
         np.testing.assert_allclose(preprocess(img), ref, atol=0.15, err_msg=img.mode)
 
 
+def test_large_16_bit_images_are_shrunk_before_conversion_and_agree_with_8_bit():
+    big = stroke_image("L", size=(3000, 2400), box=(1300, 300, 1600, 2100))  # larger than WORK_SIDE
+    sixteen = Image.fromarray((np.asarray(big, dtype=np.uint16) * 257).astype(np.uint16))
+    np.testing.assert_allclose(preprocess(sixteen), preprocess(big), atol=0.15)
+
+
 def test_transparent_ink_on_nothing_is_composited():
     rgba = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
     ImageDraw.Draw(rgba).line([(150, 40), (190, 260)], fill=(0, 0, 0, 255), width=24)  # black ink, clear paper
