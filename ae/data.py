@@ -39,7 +39,13 @@ def load_mnist(data_dir: str | os.PathLike | None = None, train: bool = True, do
     root = resolve_data_dir(data_dir)
     try:
         ds = MNIST(root=str(root), train=train, download=False)
-    except RuntimeError:
+    except Exception as e:  # missing files: RuntimeError; damaged ones: whatever the idx reader hits
+        raw = root / "MNIST" / "raw"
+        if all((raw / Path(name).stem).is_file() for name, _ in MNIST.resources):  # present, so damaged
+            raise MNISTNotFound(
+                f"The MNIST files in {raw.resolve()} could not be read ({type(e).__name__}: {e}). Replace them "
+                f"with intact copies, or point at another directory with --data-dir DIR or {ENV_VAR}."
+            ) from e
         if not download:
             raise MNISTNotFound(_missing_message(root, "downloading is off")) from None
         try:

@@ -39,3 +39,14 @@ def test_failed_download_says_so(tmp_path, monkeypatch):
     with pytest.raises(MNISTNotFound, match="the download failed") as e:
         load_mnist(tmp_path, download=True)
     assert str(tmp_path) in str(e.value)
+
+
+def test_damaged_files_are_reported_as_damaged_not_missing(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"\x00\x00\x08\x03 cut short")  # an idx header, then nothing usable
+    with pytest.raises(MNISTNotFound, match="could not be read") as e:
+        load_mnist(tmp_path, download=True)  # present files: no download is tried
+    assert str(raw) in str(e.value) and "AE_DATA_DIR" in str(e.value)
