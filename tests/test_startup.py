@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 
 from ae.checkpoint import load_checkpoint
 from ae.startup import ensure_checkpoint
@@ -37,16 +38,29 @@ def test_retrains_over_a_corrupt_checkpoint(tmp_path, monkeypatch):
     load_checkpoint(path)
 
 
-def test_two_processes_on_an_empty_weights_dir_train_once(tmp_path):
-    path = tmp_path / "ae.safetensors"
-    code = (f"from ae.startup import ensure_checkpoint; "
-            f"ensure_checkpoint({str(path)!r}, progress=False)")
-    env = {**os.environ, "AE_DATA_DIR": str(FIXTURES), "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
-    outputs = [p.communicate(timeout=1200)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    assert sum("Training one" in out for out in outputs) == 1, outputs
+def test_two_apps_started_together_on_an_empty_weights_dir_train_once_and_both_serve(tmp_path):
+    path = tmp_path / "weights" / "ae.safetensors"
+    servers = [AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES), OMP_NUM_THREADS="1") for _ in range(2)]
+    errors = []
+
+    def start(server):
+        try:
+            server.start()
+        except Exception as e:  # reported below, with both servers' output
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outputs = [s.output() for s in servers]
+        assert not errors, (errors, outputs)
+        assert all(s.serving_title() == "Autoencoder playground" for s in servers)  # the app, on each port
+    finally:
+        outputs = [s.stop() for s in servers]
+    assert sum("Training one with the first-launch settings" in out for out in outputs) == 1, outputs
     load_checkpoint(path)
 
 
@@ -65,3 +79,18 @@ def test_app_trains_on_first_launch_then_serves(tmp_path):
     with AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES)) as server:
         assert path.is_file()
     assert "Training one with the first-launch settings" in server.output()
+
+
+def test_a_second_process_says_it_waits_for_the_one_training(tmp_path, monkeypatch):
+    from filelock import FileLock
+
+    monkeypatch.setenv("AE_DATA_DIR", str(FIXTURES))
+    path = tmp_path / "ae.safetensors"
+    lines = []
+    with FileLock(str(path) + ".lock"):  # held by "another process" (another thread: FileLock is per-object)
+        waiting = threading.Thread(target=lambda: ensure_checkpoint(path, log=lines.append, progress=False))
+        waiting.start()
+        waiting.join(2)
+        assert waiting.is_alive() and any("waiting for that one to finish" in line for line in lines)
+    waiting.join(600)
+    assert any(line.startswith("Training one") for line in lines)  # the lock's holder left no checkpoint
