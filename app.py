@@ -25,7 +25,6 @@ from ae.inference import Engine, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE, InputError
 from ae.render import code_chart, code_text, to_image
 from ae.serve import launch, while_showing_progress
-from ae.sliders import CSS as SLIDERS_CSS
 from ae.sliders import LatentSliders
 from ae.startup import ensure_checkpoint
 
@@ -258,4 +257,4 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
     api_btn.click(reconstruct, api_image, [api_input, api_recon, api_code], api_name="reconstruct", preprocess=False)
 
 if __name__ == "__main__":
-    launch(demo, max_file_size=MAX_FILE_SIZE, css=CSS + SLIDERS_CSS, theme=THEME, js=SELECT_BRUSH)
+    launch(demo, max_file_size=MAX_FILE_SIZE, css=CSS, theme=THEME, js=SELECT_BRUSH)

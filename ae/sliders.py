@@ -27,7 +27,7 @@ TEMPLATE = (
     '<div class="grid">${order.slice(shown).map(d => `' + _SLIDER + '`).join("")}</div></details></div>'
 )
 
-# Page-level CSS (app.py passes it to launch): a css_template would be rewritten into the page's
+# Added once to the page's <head> (gr.HTML's `head`): a css_template would be rewritten into the page's
 # stylesheets at every re-render of the sliders, i.e. at every slider move.
 CSS = """
 .latent-sliders .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 4px 18px; }
@@ -73,8 +73,8 @@ class LatentSliders(gr.HTML):
                  shown: int = 8, **kwargs):
         # Gradio rebuilds the component from these arguments, without `value`, for each gr.update() of it.
         super().__init__(
-            value=value, html_template=TEMPLATE, js_on_load=JS_ON_LOAD, low=low, high=high,
-            order=order, shown=shown, **kwargs,
+            value=value, html_template=TEMPLATE, js_on_load=JS_ON_LOAD, head=f"<style>{CSS}</style>",
+            low=low, high=high, order=order, shown=shown, **kwargs,
         )
 
     def preprocess(self, payload):
