@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ae.checkpoint import DEFAULT_PATH, load_checkpoint
-from ae.data import load_mnist
+from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
+from ae.data import MNISTNotFound, load_mnist
 from ae.model import Autoencoder
 from ae.train import evaluate
 
@@ -47,8 +47,11 @@ def main(argv=None) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as JSON (default: text)")
     args = p.parse_args(argv)
 
-    ckpt = load_checkpoint(args.checkpoint)
-    train, test = load_mnist(args.data_dir, train=True), load_mnist(args.data_dir, train=False)
+    try:
+        ckpt = load_checkpoint(args.checkpoint)
+        train, test = load_mnist(args.data_dir, train=True), load_mnist(args.data_dir, train=False)
+    except (CheckpointError, MNISTNotFound) as e:  # a message for the person at the terminal, not a traceback
+        raise SystemExit(f"error: {e}") from None
     result = {
         "checkpoint": str(args.checkpoint),
         "test_digits": len(test),

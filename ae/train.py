@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from ae.checkpoint import DEFAULT_PATH, Checkpoint, save_checkpoint
-from ae.data import Split, load_mnist
+from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import code_stats
 from ae.model import CODE_ACTIVATIONS, AEConfig, Autoencoder
 
@@ -158,7 +158,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = config_from_args(args)
     print(f"training with {cfg}")
-    ckpt = train_and_save(cfg, args.data_dir, args.out, progress=not args.no_progress)
+    try:
+        ckpt = train_and_save(cfg, args.data_dir, args.out, progress=not args.no_progress)
+    except MNISTNotFound as e:  # a message for the person at the terminal, not a traceback
+        raise SystemExit(f"error: {e}") from None
     print(f"wrote {ckpt.path}")
 
 

@@ -32,3 +32,22 @@ def test_cli_json(tmp_path, capsys):
     assert result["test_digits"] == 500
     assert result["test_mse"] < result["pca64_test_mse"]
     assert Image.open(figure).size == (280 * 4, 56 * 4)
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    from torchvision.datasets import MNIST
+
+    from ae.train import main as train_main
+
+    def offline(self):
+        raise URLError("no network")
+
+    monkeypatch.setattr(MNIST, "download", offline)
+    with pytest.raises(SystemExit, match=r"error: checkpoint .*nope\.safetensors: file not found"):
+        main(["--checkpoint", str(tmp_path / "nope.safetensors"), "--data-dir", str(FIXTURES)])
+    with pytest.raises(SystemExit, match=r"error: MNIST not found in .*empty"):
+        main(["--data-dir", str(tmp_path / "empty")])
+    with pytest.raises(SystemExit, match=r"error: MNIST not found in .*empty"):
+        train_main(["--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "w.safetensors")])
