@@ -5,11 +5,16 @@ longer side to 20 px (antialiased), and centre the ink's centre of mass in a 28x
 """
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 SIDE = 28  # MNIST's field
 BOX = 20  # MNIST scales each digit's longer side to this, leaving a 4 px margin
 MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (a 10000x10000 PNG is 100 MP)
+# Decoding costs memory and time in proportion to the pixels PIL holds: 32 MiB keeps any accepted upload well
+# under 1 s and 100 MB (8 megapixels of colour, 33 of grayscale). JPEGs are decoded at a reduced scale first.
+MAX_DECODED_BYTES = 32 * 2**20
+# The decoders PIL may use. Each one more is more code an upload can reach (EPS would even start Ghostscript).
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 WORK_SIDE = 1024  # bigger inputs are first shrunk to this; 20 px of output needs no more
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale) to count
 NOISE_FLOOR = 0.1  # after normalising, fainter pixels (paper grain, JPEG ringing) are background
@@ -43,19 +48,37 @@ def to_grayscale(img: Image.Image) -> np.ndarray:
         raise InputError(f"Cannot read colours of this image (mode {img.mode}); please send a PNG or JPEG.") from e
 
 
+ORIENTATION = 0x0112  # the EXIF tag a camera sets when it stored the picture turned
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}  # ImageOps.exif_transpose's turns, made after shrinking
+
+
+def shrink(img: Image.Image) -> Image.Image:
+    """img with its longer side at most WORK_SIDE (20 px of output needs no more), never copied at full size:
+    a full-size copy of an 8-megapixel RGBA upload is 32 MB more per copy."""
+    if max(img.size) <= WORK_SIDE:
+        return img
+    if img.mode == "1" or (img.mode == "P" and "transparency" not in img.info):
+        img = img.convert("L")  # PIL resizes these only by nearest neighbour
+    elif img.mode == "P":
+        img = img.convert("RGBA")
+    scale = WORK_SIDE / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode.startswith("I;16"):  # PIL has no Lanczos (nor reduce) for 16-bit: area averaging
+        return img.resize(size, Image.Resampling.BOX)
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)  # box-reduce first, then Lanczos
+
+
 def _to_grayscale(img: Image.Image) -> np.ndarray:
-    img = ImageOps.exif_transpose(img)
+    turn = UPRIGHT.get(img.getexif().get(ORIENTATION))
+    img = shrink(img)
+    if turn is not None:
+        img = img.transpose(turn)
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # deep grayscale: to floats in [0, 1] ourselves
-        if max(img.size) > WORK_SIDE:  # shrink first: as floats a 40 MP image would take 160 MB per copy
-            scale = WORK_SIDE / max(img.size)
-            size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-            img = img.resize(size, Image.Resampling.BOX)  # area averaging; PIL has no Lanczos for 16-bit
         arr = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         top = 65535.0 if img.mode.startswith("I;16") else 255.0 if arr.max() > 1 else 1.0
         return np.clip(arr / top, 0, 1)
-    if max(img.size) > WORK_SIDE:
-        img = img.copy()
-        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
         rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255
         alpha = rgba[..., 3]
@@ -123,22 +146,44 @@ def image_from_array(arr: np.ndarray) -> Image.Image:
     raise InputError(f"Cannot read an image array of shape {arr.shape}.")
 
 
-def open_image(path) -> tuple[Image.Image, str | None]:
-    """Open an uploaded file as a PIL image, refusing what is not one; returns (image, note for the user)."""
+def decoded_bytes(img: Image.Image) -> int:
+    """What decoding img takes in memory: PIL keeps 1 byte a pixel for 8-bit single-band images, 2 for
+    16-bit ones, and 4 for everything else (RGB, RGBA, LA, CMYK, 32-bit integers and floats)."""
+    per_pixel = 1 if img.mode in ("1", "L", "P") else 2 if img.mode.startswith("I;16") else 4
+    return img.width * img.height * per_pixel
+
+
+def open_image(source) -> tuple[Image.Image, str | None]:
+    """Open a file (path or file object) as a PIL image, refusing what is not one or what would take
+    more than MAX_DECODED_BYTES to decode; returns (image, note for the user)."""
     try:
-        img = Image.open(path)
-        check_size(*img.size)  # before decoding: Image.open reads only the header
-        note = None
+        img = Image.open(source, formats=FORMATS)
+    except Image.DecompressionBombError:
+        raise InputError("The image is far too large to open safely. Please upload a smaller picture.") from None
+    except Exception as e:  # Image.open reads only the header; anything it raises means "not an image"
+        raise InputError(
+            "That file is not an image this demo can read (PNG, JPEG, GIF, BMP, WebP and TIFF work)."
+        ) from e
+    kind = img.format or "image"
+    check_size(*img.size)  # before decoding: the header alone tells the size
+    if img.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale in the DCT itself: cheap for any photo
+        img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", (WORK_SIDE, WORK_SIDE))
+    if decoded_bytes(img) > MAX_DECODED_BYTES:
+        raise InputError(
+            f"The image is {img.width}x{img.height} pixels, too many for this demo to decode quickly "
+            f"(up to {MAX_DECODED_BYTES // 4 / 1e6:.0f} megapixels in colour, {MAX_DECODED_BYTES / 1e6:.0f} in "
+            f"grayscale; JPEG photos of any size up to {MAX_PIXELS // 1_000_000} megapixels). A digit needs only "
+            f"a few hundred pixels: please send a smaller picture."
+        )
+    note = None
+    try:
         if getattr(img, "n_frames", 1) > 1:
             note = f"This image has {img.n_frames} frames; only the first one is used."
             img.seek(0)
         img.load()
-    except InputError:
-        raise
-    except Image.DecompressionBombError:
-        raise InputError("The image is far too large to open safely. Please upload a smaller picture.") from None
-    except (OSError, SyntaxError, ValueError) as e:  # PIL's ways of saying "not an image I can read"
+    except Exception as e:  # each decoder fails its own way (OSError, SyntaxError, IndexError, struct.error...)
         raise InputError(
-            "That file is not an image this demo can read (PNG, JPEG, GIF, BMP, WebP and TIFF work)."
+            f"That file looks like a {kind} image but could not be decoded: it may be damaged or cut short "
+            f"({type(e).__name__}). Please send the picture again, or another one."
         ) from e
     return img, note

@@ -180,3 +180,42 @@ def test_open_image_takes_the_first_frame_of_an_animation(tmp_path):
     img, note = open_image(path)
     assert "first" in note
     np.testing.assert_allclose(preprocess(img), preprocess(stroke_image()), atol=0.15)
+
+
+def test_colour_images_beyond_the_decoding_budget_are_refused_before_decoding(tmp_path):
+    path = tmp_path / "poster.png"
+    Image.new("RGBA", (7300, 5438), (0, 0, 0, 0)).save(path)  # 39.7 MP: 160 MB once decoded
+    with pytest.raises(InputError, match="7300x5438 pixels, too many"):
+        open_image(path)
+
+
+def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale(tmp_path):
+    path = tmp_path / "photo.jpg"
+    big = stroke_image("L", size=(6000, 4000), box=(2800, 800, 3300, 3200)).convert("RGB")
+    big.save(path, quality=85)  # 24 MP: 96 MB as RGB, over the budget at full scale
+    img, _ = open_image(path)
+    assert max(img.size) < 6000 and max(img.size) >= 1024  # the DCT's 1/2, 1/4 or 1/8 scale, still ample
+    np.testing.assert_allclose(preprocess(img), preprocess(big), atol=0.02)  # as if decoded at full scale
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF"])
+def test_damaged_files_of_every_accepted_format_are_called_damaged_or_unreadable(tmp_path, fmt):
+    buf = io.BytesIO()
+    stroke_image("L").save(buf, fmt)
+    data = buf.getvalue()
+    for cut in (len(data) // 2, 40):
+        damaged = tmp_path / f"cut-{cut}"
+        damaged.write_bytes(data[:cut])
+        try:
+            img, _ = open_image(damaged)
+        except InputError as e:
+            assert "damaged or cut short" in str(e) or "not an image" in str(e)
+        else:  # some decoders fill a cut-off tail with black rather than fail; that is still an image
+            assert img.size == stroke_image("L").size
+
+
+def test_formats_outside_the_list_are_not_decoded(tmp_path):
+    path = tmp_path / "digit.qoi"
+    stroke_image("RGB").save(path, "QOI")
+    with pytest.raises(InputError, match="not an image this demo can read"):
+        open_image(path)
