@@ -4,6 +4,7 @@
 All logic lives in the `ae` package; this file builds the page and wires events.
 """
 
+import io
 import logging
 import os
 import sys
@@ -17,21 +18,25 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**9))
 import gradio as gr
 import numpy as np
 import torch
+from gradio import utils as gradio_utils
 from PIL import Image
 
 from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.data import MNISTNotFound
 from ae.inference import Engine, Result
-from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE, InputError
+from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE, InputError, open_image
 from ae.render import code_chart, code_text, to_image
-from ae.serve import launch, while_showing_progress
+from ae.serve import BodyLimit, RecentBlobs, launch, while_showing_progress
 from ae.sliders import LatentSliders
 from ae.startup import ensure_checkpoint
+from ae.uploads import MAX_FILE_BYTES, read_upload
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = sorted(str(p) for p in (HERE / "examples").glob("*.png"))
-MAX_FILE_SIZE = "10mb"
+EXAMPLES_DIR = HERE / "examples"
+EXAMPLES = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+MAX_FILE_SIZE = f"{MAX_FILE_BYTES // 2**20}mb"
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a closed section
+ENDPOINTS = ("encode", "decode", "reconstruct", "draw", "upload", "slide", "reset")  # every api_name below
 
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))  # another checkpoint to serve, if set
 
@@ -39,7 +44,7 @@ try:
     ENGINE = Engine(load_checkpoint(CHECKPOINT))
 except CheckpointError:  # train one first, showing its progress at the app's address meanwhile
     try:
-        ENGINE = Engine(while_showing_progress(lambda log: ensure_checkpoint(CHECKPOINT, log=log)))
+        ENGINE = Engine(while_showing_progress(lambda log: ensure_checkpoint(CHECKPOINT, log=log), endpoints=ENDPOINTS))
     except MNISTNotFound as e:
         sys.exit(f"Cannot start: there is no usable checkpoint at {CHECKPOINT} and no MNIST to train one.\n{e}\n"
                  f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
@@ -49,10 +54,15 @@ TYPICAL = ((ENGINE.stats.mean - ENGINE.stats.std).numpy(), (ENGINE.stats.mean + 
 RECORDED_MSE = ENGINE.metrics.get("test_mse")
 
 
-def uploaded_path(payload: dict | None) -> str | None:
-    """The file behind an image input. Image events run with preprocess=False, so Gradio hands over the
-    uploaded file unopened and `ae.preprocess.open_image` alone decides what to refuse and says why."""
-    return None if payload is None else payload.get("path")
+def uploaded(payload) -> io.BytesIO:
+    """The bytes of the file behind an image input. Image events run with preprocess=False, so Gradio hands
+    over the request's file object unopened; only files Gradio received as uploads (its cache) and the shipped
+    examples are read, whatever path the request names (`ae.uploads`)."""
+    if payload is None:
+        raise InputError("No image yet. Upload, paste or drop a picture of a digit, or pick an example.")
+    if not isinstance(payload, dict):
+        raise InputError("An image must be sent as a file (with gradio_client: handle_file('digit.png')).")
+    return read_upload(payload.get("path"), (gradio_utils.get_upload_folder(), EXAMPLES_DIR))
 
 
 def chart(code: np.ndarray) -> str:
@@ -83,27 +93,56 @@ def cleared(message: str) -> tuple:
     return (None, None, "", "", f"⚠️ {message}", None, slider_values(MEAN_CODE))
 
 
-def guarded(run, *args) -> tuple:
+LOG = logging.getLogger("ae.app")
+UNFORESEEN = "Something went wrong with that input. Please try another one."
+
+
+def refusal(event: str, e: Exception) -> str:
+    """The one error policy, for the page and the API: the message for the person who sent the input.
+    An expected refusal (InputError) logs one line; anything else is a bug and logs its traceback."""
+    if isinstance(e, InputError):
+        LOG.info("refused %s: %s", event, e)
+        return str(e)
+    LOG.exception("%s failed", event)
+    return UNFORESEEN
+
+
+def guarded(event: str, run, *args) -> tuple:
     try:
         return shown(run(*args))
-    except InputError as e:
-        return cleared(str(e))
-    except Exception:  # a bug or an input nobody foresaw: say so, log it, keep serving
-        logging.exception("could not process an input")
-        return cleared("Something went wrong with that image. Please try another one.")
+    except Exception as e:  # refused or unforeseen: a message on the page, nothing stale, keep serving
+        return cleared(refusal(event, e))
+
+
+SKETCH_BLOBS = RecentBlobs()
+EMPTY_CANVAS = "The canvas is empty. Draw a digit (0-9) with your mouse or finger."
+
+
+def drawn(sketch) -> Result:
+    """The sketchpad's picture -> Result. The page sends the drawing ahead of the event, as PNG bytes kept by
+    the sketchpad under the event's id; an API client sends it as an uploaded file, read like uploads."""
+    if not isinstance(sketch, dict):
+        raise InputError(EMPTY_CANVAS)
+    key = sketch.get("id")
+    blobs = SKETCH_BLOBS.pop(key, None) if isinstance(key, str) else None
+    if blobs is not None and blobs.composite:
+        source = io.BytesIO(blobs.composite)
+    elif sketch.get("composite") is not None:
+        source = uploaded(sketch["composite"])
+    else:
+        raise InputError(EMPTY_CANVAS)
+    img, _ = open_image(source)  # the same formats and decoding budget as any upload
+    if np.ptp(np.asarray(img)) == 0:
+        raise InputError(EMPTY_CANVAS)
+    return ENGINE.run(img)
 
 
 def on_draw(sketch: dict | None) -> tuple:
-    composite = None if sketch is None else sketch.get("composite")
-    if composite is None or np.ptp(composite) == 0:
-        return cleared("The canvas is empty. Draw a digit (0-9) with your mouse or finger.")
-    return guarded(ENGINE.run, composite)
+    return guarded("draw", drawn, sketch)
 
 
 def on_upload(image: dict | None) -> tuple:
-    if image is None:
-        return cleared("No image yet. Upload, paste or drop a picture of a digit, or pick an example.")
-    return guarded(ENGINE.run_file, uploaded_path(image))
+    return guarded("upload", lambda p: ENGINE.run_file(uploaded(p)), image)
 
 
 def on_slide(encoded: list | None, values: list[float]) -> tuple:
@@ -126,29 +165,26 @@ def on_reset(encoded: list | None) -> tuple:
 
 # ---- API handlers: a refused input raises gr.Error, which clients receive as the error message ---------
 
-def api_call(fn, *args):
+def api_call(event: str, fn, *args):
     try:
         return fn(*args)
-    except InputError as e:
-        raise gr.Error(str(e)) from None
-    except Exception:  # a bug or an input nobody foresaw: a plain message for the caller, the details in the log
-        logging.exception("API call failed")
-        raise gr.Error("Could not process that input.") from None
+    except Exception as e:  # the caller gets the message as gr.Error; the log gets one line (or a bug's traceback)
+        raise gr.Error(refusal(event, e), print_exception=False) from None
 
 
 def encode(image: dict) -> list[float]:
     """One image of a digit -> its 64-number code."""
-    return api_call(ENGINE.run_file, uploaded_path(image)).code.tolist()
+    return api_call("encode", lambda p: ENGINE.run_file(uploaded(p)), image).code.tolist()
 
 
 def decode(code: list[float]) -> Image.Image:
     """64 numbers as one list -> the decoded 28x28 image (grayscale PNG, white ink on black)."""
-    return to_image(api_call(lambda c: ENGINE.decode(ENGINE.check_code(c)), code), scale=1)
+    return to_image(api_call("decode", lambda c: ENGINE.decode(ENGINE.check_code(c)), code), scale=1)
 
 
 def reconstruct(image: dict) -> tuple[Image.Image, Image.Image, list[float]]:
     """One image -> (the 28x28 model input, the 28x28 reconstruction, the 64-number code)."""
-    result = api_call(ENGINE.run_file, uploaded_path(image))
+    result = api_call("reconstruct", lambda p: ENGINE.run_file(uploaded(p)), image)
     return to_image(result.model_input, scale=1), to_image(result.reconstruction, scale=1), result.code.tolist()
 
 
@@ -202,6 +238,7 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
                         format="png", layers=False, transforms=(),
                         brush=gr.Brush(default_size=BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
                     )
+                    sketch.blob_storage = SKETCH_BLOBS  # bounded: see RecentBlobs
                 with gr.Tab("Upload"):
                     upload = gr.Image(
                         label=f"Upload, drop or paste an image of a digit (up to {MAX_FILE_SIZE})",
@@ -246,7 +283,7 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders]
     # The page's own events: callable by clients (the tests use them) but left out of the API docs.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
-    sketch.change(on_draw, sketch, shown_outputs, api_name="draw", **ui)
+    sketch.change(on_draw, sketch, shown_outputs, api_name="draw", preprocess=False, **ui)
     upload.change(on_upload, upload, shown_outputs, api_name="upload", preprocess=False, **ui)
     sliders.input(on_slide, [encoded, sliders], [recon, code_html, code_numbers, message], api_name="slide",
                   concurrency_limit=None, **ui)
@@ -257,4 +294,9 @@ with gr.Blocks(title="Autoencoder playground", delete_cache=(600, 3600)) as demo
     api_btn.click(reconstruct, api_image, [api_input, api_recon, api_code], api_name="reconstruct", preprocess=False)
 
 if __name__ == "__main__":
-    launch(demo, max_file_size=MAX_FILE_SIZE, css=CSS, theme=THEME, js=SELECT_BRUSH)
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
+    LOG.setLevel(logging.INFO)  # one line per refused input
+    # show_error: Gradio's own refusals (a path it did not receive, missing inputs) reach API clients with
+    # their message instead of {"error": null}; the app's handlers never let an exception's text through.
+    launch(demo, max_file_size=MAX_FILE_SIZE, css=CSS, theme=THEME, js=SELECT_BRUSH, show_error=True,
+           app_kwargs={"middleware": [BodyLimit.middleware()]})

@@ -62,11 +62,12 @@ class Engine:
         code = self.encode(x)
         return Result(x, code, self.decode(code), note)
 
-    def run_file(self, path) -> Result:
-        """An uploaded file -> Result, refusing files that are not usable images."""
-        if path is None:
+    def run_file(self, source) -> Result:
+        """An image file (a path or file object the caller vetted, e.g. by ae.uploads) -> Result, refusing
+        files that are not usable images."""
+        if source is None:
             raise InputError("No image: upload a picture of a digit.")
-        img, note = open_image(path)
+        img, note = open_image(source)
         return self.run(img, note)
 
     def check_code(self, values) -> np.ndarray:

@@ -2,10 +2,12 @@
 survives Gradio's start-up self-check on a busy machine."""
 
 import json
+import re
 import time
 from collections.abc import Callable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 TRAINING_TITLE = "Autoencoder playground: training a model first"
 
@@ -39,8 +41,34 @@ def launch(demo: gr.Blocks, attempts: int = 3, **kwargs) -> None:
             time.sleep(1)
 
 
-def progress_page(lines: list[str]) -> gr.Blocks:
-    """A page that shows lines (appended to by the trainer) and turns into the app once it serves."""
+def seconds_left(lines: list[str], elapsed: float) -> float | None:
+    """From the trainer's "Epoch [k/E]" lines and the seconds since it started: about how long it still needs."""
+    done = [re.search(r"Epoch \[(\d+)/(\d+)\]", line) for line in lines]
+    done = [m for m in done if m]
+    if not done:
+        return None
+    k, total = int(done[-1][1]), int(done[-1][2])
+    return elapsed / k * max(total - k, 0)
+
+
+def still_training(lines: list[str], started: float) -> str:
+    """What a call gets while the model trains."""
+    left = seconds_left(lines, time.monotonic() - started)
+    when = "in a minute" if left is None else f"in about {max(5, round(left + 5))} s"
+    return f"The model is still training (first launch); try again {when}."
+
+
+def progress_page(lines: list[str], endpoints: tuple[str, ...] = ()) -> gr.Blocks:
+    """A page that shows lines (appended to by the trainer) and turns into the app once it serves.
+
+    Calls to the app's endpoints (named in `endpoints`) meanwhile get a message saying when to come back,
+    not Gradio's error for an unknown endpoint.
+    """
+    started = time.monotonic()
+
+    def busy():
+        raise gr.Error(still_training(lines, started), print_exception=False)
+
     with gr.Blocks(title=TRAINING_TITLE) as page:
         gr.Markdown("# Autoencoder playground\n\nThere was no usable model checkpoint, so the app is training "
                     "one now. This page turns into the app by itself when it is done.")
@@ -49,14 +77,17 @@ def progress_page(lines: list[str]) -> gr.Blocks:
         gr.on([page.load, gr.Timer(1.0).tick], lambda: "\n".join(lines), None, shown, api_name="progress",
               show_progress="hidden")
         page.load(None, None, None, js=RELOAD_WHEN_APP_SERVES % json.dumps(TRAINING_TITLE))
+        for name in endpoints:  # no inputs: Gradio ignores the extra arguments a call brings
+            gr.api(busy, api_name=name, api_visibility="undocumented", concurrency_limit=None)
     return page
 
 
-def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=print, **launch_kwargs):
+def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=print,
+                           endpoints: tuple[str, ...] = (), **launch_kwargs):
     """work(log) with its log lines also shown on a progress page at the app's address; returns its result.
 
     The page stops before this returns, so the app can take the address. If the page cannot start, the
-    work runs all the same, logging to the console only.
+    work runs all the same, logging to the console only. Calls to `endpoints` meanwhile are told to wait.
     """
     lines: list[str] = []
 
@@ -64,7 +95,7 @@ def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=
         log(line)
         lines.append(line)
 
-    page = progress_page(lines)
+    page = progress_page(lines, endpoints)
     try:
         launch(page, prevent_thread_lock=True, quiet=True, **launch_kwargs)
     except Exception as e:  # the progress page is a courtesy; training must go on without it
@@ -75,3 +106,83 @@ def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=
     finally:
         if page is not None:
             page.close(verbose=False)
+
+
+JSON_LIMIT = 64 * 1024  # the bodies of API calls and page events: a code of 64 numbers is ~1.5 KB
+SKETCH_LIMIT = 512 * 1024  # the sketchpad sends its 400x400 drawing as PNG blobs (tens of KB) here
+ROUTE_LIMITS = {
+    "/gradio_api/upload": None,  # Gradio caps uploads at max_file_size while it streams them
+    "/gradio_api/component_server": SKETCH_LIMIT,
+}
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over its route's limit is answered 413 before the app parses any of it.
+
+    Every JSON request this app takes is small; images travel through the upload route. Without a bound, a
+    /decode of 4,000,000 numbers (12 MB of JSON) took 7-10 s of server time to refuse and left the memory
+    it took to parse it with the process. Bodies without a Content-Length are read up to the limit, then
+    refused. `routes` maps a path (its end) to its own limit, None for none.
+    """
+
+    def __init__(self, app, limit: int = JSON_LIMIT, routes: dict[str, int | None] = ROUTE_LIMITS):
+        self.app, self.limit, self.routes = app, limit, routes
+
+    @classmethod
+    def middleware(cls, **kwargs) -> Middleware:
+        """For launch(app_kwargs={"middleware": [...]}): Gradio hands these to its FastAPI app."""
+        return Middleware(cls, **kwargs)
+
+    def limit_for(self, path: str) -> int | None:
+        path = path.rstrip("/")
+        return next((limit for route, limit in self.routes.items() if path.endswith(route)), self.limit)
+
+    async def __call__(self, scope, receive, send):
+        limit = self.limit_for(scope["path"]) if scope["type"] == "http" else None
+        if limit is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > limit:
+                return await self.refuse(send, limit)
+            return await self.app(scope, receive, send)
+        messages, size = [], 0  # no length given: read the body, bounded, then hand it on
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > limit:
+                return await self.refuse(send, limit)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        return await self.app(scope, replay, send)
+
+    @staticmethod
+    async def refuse(send, limit: int) -> None:
+        body = json.dumps({"error": f"The request is too large: this app takes at most {limit // 1024} KB of data "
+                                    f"per call here (images go through the upload route)."}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class RecentBlobs(dict):
+    """A sketchpad's store of drawings sent ahead of their event, keeping only the newest `limit`.
+
+    Gradio's ImageEditor keeps each drawing a page sends (by a page-chosen id) until an event with that id
+    consumes it; drawings sent without such an event would otherwise pile up in memory for good.
+    """
+
+    def __init__(self, limit: int = 256):
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key, value) -> None:
+        super().pop(key, None)  # a key set again counts as new
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]

@@ -26,7 +26,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.app_server import AppServer
+from tests.app_server import AppServer, http_call
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -43,24 +43,6 @@ def drawing(path: Path) -> Path:
     ImageDraw.Draw(img).line([(80, 70), (200, 70), (150, 150), (120, 230)], fill=(0, 0, 0, 255), width=18)
     img.save(path)
     return path
-
-
-def http_call(http: httpx.Client, name: str, data: list) -> dict:
-    """One call through Gradio's HTTP API: POST starts it, GET streams the result (server-sent events)."""
-    started = http.post(f"/gradio_api/call/{name}", json={"data": data})
-    if started.status_code != 200 or "event_id" not in started.text:
-        raise RuntimeError(f"{name} was not started: HTTP {started.status_code} {started.text[:500]}")
-    event_id = started.json()["event_id"]
-    with http.stream("GET", f"/gradio_api/call/{name}/{event_id}") as r:
-        event = None
-        for line in r.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                if event == "error":
-                    raise RuntimeError(f"{name} failed: {line}")
-                return json.loads(line[5:])
-    raise RuntimeError(f"{name}: stream ended without a result")
 
 
 class Results(dict):

@@ -44,6 +44,34 @@ def wait_for(condition, timeout: float = 600) -> None:
         time.sleep(0.1)
 
 
+class CallError(RuntimeError):
+    """An API call that the server answered with an error; .message is what it said (None if nothing)."""
+
+    def __init__(self, name: str, message: str | None):
+        self.message = message
+        super().__init__(f"{name} failed: {message!r}")
+
+
+def http_call(http, name: str, data: list):
+    """One call through Gradio's HTTP API with an httpx client: POST starts it, GET streams the result
+    (server-sent events). Returns the outputs; raises CallError with the server's message on an error."""
+    started = http.post(f"/gradio_api/call/{name}", json={"data": data})
+    if started.status_code != 200 or "event_id" not in started.text:
+        raise RuntimeError(f"{name} was not started: HTTP {started.status_code} {started.text[:500]}")
+    event_id = started.json()["event_id"]
+    with http.stream("GET", f"/gradio_api/call/{name}/{event_id}") as r:
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                payload = json.loads(line[5:])
+                if event == "error":
+                    raise CallError(name, payload.get("error") if isinstance(payload, dict) else payload)
+                return payload
+    raise RuntimeError(f"{name}: stream ended without a result")
+
+
 class ProgressPageRun:
     """serve.while_showing_progress on a free local port, its work logging one line and then waiting."""
 
@@ -80,7 +108,8 @@ class ProgressPageRun:
 class AppServer:
     """A running `python app.py`; use as a context manager."""
 
-    def __init__(self, timeout: float = 1200, **env: str):
+    def __init__(self, timeout: float = 1200, root: Path = ROOT, **env: str):
+        self.root = root  # the checkout whose app.py runs
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_NAME": "127.0.0.1",
@@ -92,7 +121,7 @@ class AppServer:
     def start(self) -> "AppServer":
         start = time.perf_counter()
         self.log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty server never blocks
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=self.log,
+        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=self.root, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, text=True)
         while time.perf_counter() - start < self.timeout:
             if self.proc.poll() is not None:
