@@ -1,10 +1,16 @@
-"""Save and load weights/: one safetensors file per model, carrying its config, training settings,
-metrics and code statistics, so the model is rebuilt from the file alone. Never unpickles."""
+"""Save and load weights/: one safetensors file per artifact, its metadata naming its kind (an autoencoder
+now; more kinds come as a loader each) and carrying what rebuilds it from the file alone: config, training
+settings, metrics, the history of the run. Never unpickles.
+
+weights/manifest.json names the artifacts and which one the app serves; `python -m ae.build` rebuilds them.
+The folder is the repository's weights/ (next to the package), or $AE_WEIGHTS_DIR.
+"""
 
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +21,11 @@ from safetensors.torch import save as safetensors_bytes
 from ae.latent import CodeStats
 from ae.model import AEConfig, Autoencoder
 
-FORMAT = "ae-mnist/1"
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-DEFAULT_PATH = WEIGHTS_DIR / "ae.safetensors"
+FORMAT = "ae-mnist/2"
+OLD_FORMATS = ("ae-mnist/1",)  # autoencoders saved before the metadata named a kind and kept a history
+WEIGHTS_DIR = Path(os.environ.get("AE_WEIGHTS_DIR") or Path(__file__).resolve().parent.parent / "weights")
+MANIFEST = "manifest.json"
+
 
 
 class CheckpointError(RuntimeError):
@@ -29,13 +37,40 @@ class CheckpointError(RuntimeError):
         super().__init__(f"checkpoint {self.path}: {problem}")
 
 
+def read_manifest(weights_dir: Path = WEIGHTS_DIR) -> dict:
+    """weights/manifest.json: {"serve": file name, "artifacts": {file name: {"kind": ..., "train": {...}}}}."""
+    path = Path(weights_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest.get("serve"), str) or not isinstance(manifest.get("artifacts"), dict):
+            raise ValueError('needs "serve" (a file name) and "artifacts" (an object)')
+    except (OSError, ValueError, AttributeError) as e:
+        raise CheckpointError(path, f"not a usable manifest ({e})") from None
+    return manifest
+
+
+def served_path(weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """The checkpoint the app serves: the manifest's "serve" entry, else weights/ae.safetensors."""
+    try:
+        return Path(weights_dir) / read_manifest(weights_dir)["serve"]
+    except CheckpointError:
+        return Path(weights_dir) / "ae.safetensors"
+
+
+DEFAULT_PATH = served_path()
+
+
 @dataclass
 class Checkpoint:
+    """An autoencoder artifact: the model, its code statistics, and how it was made."""
+
     model: Autoencoder
     stats: CodeStats
-    train: dict = field(default_factory=dict)  # training settings that made it
+    train: dict = field(default_factory=dict)  # training settings that made it (TrainConfig.to_dict())
     metrics: dict = field(default_factory=dict)  # e.g. {"test_mse": 0.0028}
+    history: dict = field(default_factory=dict)  # per epoch: {"train_loss": [...], "test_mse": [...]}
     path: Path | None = None
+    kind = "autoencoder"
 
 
 def _digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -48,17 +83,19 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
-    """Write ckpt to path atomically: readers see the old file or the complete new one, never a part."""
-    path = Path(path)
+    """Write an autoencoder checkpoint atomically (see save_artifact)."""
     tensors = {k: v.detach().contiguous() for k, v in ckpt.model.state_dict().items()}
     tensors.update(ckpt.stats.to_tensors())
-    metadata = {
-        "format": FORMAT,
-        "config": json.dumps(ckpt.model.config.to_dict()),
-        "train": json.dumps(ckpt.train),
-        "metrics": json.dumps(ckpt.metrics),
-        "sha256": _digest(tensors),
-    }
+    meta = {"config": ckpt.model.config.to_dict(), "train": ckpt.train, "metrics": ckpt.metrics,
+            "history": ckpt.history}
+    return save_artifact(path, ckpt.kind, tensors, meta)
+
+
+def save_artifact(path: os.PathLike, kind: str, tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> Path:
+    """Write tensors and JSON metadata to path atomically: readers see the old file or the complete new one."""
+    path = Path(path)
+    metadata = {"format": FORMAT, "kind": kind, "sha256": _digest(tensors)}
+    metadata.update({k: json.dumps(v) for k, v in meta.items()})
     blob = safetensors_bytes(tensors, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -89,8 +126,8 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
-    """Rebuild the model from a checkpoint file; raises CheckpointError for anything off."""
+def read_artifact(path: os.PathLike) -> tuple[str, dict[str, str], dict[str, torch.Tensor]]:
+    """(kind, raw metadata, tensors) of an artifact file, its format and checksum verified."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "file not found")
@@ -101,16 +138,48 @@ def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
     except Exception as e:  # safetensors raises its own error type for truncated or garbled files
         raise CheckpointError(path, f"not a readable safetensors file, truncated or corrupt ({e})") from None
 
-    if metadata.get("format") != FORMAT:
+    if metadata.get("format") in OLD_FORMATS:
+        metadata = {**metadata, "kind": "autoencoder", "history": "{}"}
+    elif metadata.get("format") != FORMAT:
         raise CheckpointError(path, f"format is {metadata.get('format')!r}, expected {FORMAT!r}")
     if metadata.get("sha256") != _digest(tensors):
         raise CheckpointError(path, "tensor data does not match its recorded sha256 (corrupt file)")
+    return metadata.get("kind"), metadata, tensors
+
+
+def _json_objects(path: Path, metadata: dict[str, str], *names: str) -> list[dict]:
+    """The named metadata entries, each parsed as a JSON object."""
     try:
-        config = AEConfig(**json.loads(metadata["config"]))
-        train, metrics = json.loads(metadata["train"]), json.loads(metadata["metrics"])
-        if not isinstance(train, dict) or not isinstance(metrics, dict):
-            raise ValueError("train and metrics must be JSON objects")
+        values = [json.loads(metadata[name]) for name in names]
     except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(path, f"bad metadata ({type(e).__name__}: {e})") from None
+    for name, value in zip(names, values, strict=True):
+        if not isinstance(value, dict):
+            raise CheckpointError(path, f"bad metadata ({name} must be a JSON object)")
+    return values
+
+
+def load(path: os.PathLike):
+    """Any artifact, by the kind its metadata names; raises CheckpointError for anything off."""
+    kind, metadata, tensors = read_artifact(path)
+    if kind not in LOADERS:
+        raise CheckpointError(path, f"unknown kind {kind!r} (this version loads {sorted(LOADERS)})")
+    return LOADERS[kind](Path(path), metadata, tensors)
+
+
+def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
+    """An autoencoder checkpoint; raises CheckpointError for anything off, another kind included."""
+    kind, metadata, tensors = read_artifact(path)
+    if kind != Checkpoint.kind:
+        raise CheckpointError(path, f"holds a {kind!r}, not an autoencoder")
+    return _load_autoencoder(Path(path), metadata, tensors)
+
+
+def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Checkpoint:
+    config, train, metrics, history = _json_objects(path, metadata, "config", "train", "metrics", "history")
+    try:
+        config = AEConfig(**config)
+    except (TypeError, ValueError) as e:
         raise CheckpointError(path, f"bad metadata ({e})") from None
 
     model = Autoencoder(config)
@@ -127,4 +196,8 @@ def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
             )
     model.load_state_dict({k: tensors[k] for k in model.state_dict()}, strict=True)
     model.eval()
-    return Checkpoint(model, CodeStats.from_tensors(tensors), train, metrics, path)
+    return Checkpoint(model, CodeStats.from_tensors(tensors), train, metrics, history, path)
+
+
+# One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
+LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder}

@@ -1,10 +1,10 @@
-"""Train the autoencoder on MNIST held in memory: `python -m ae.train --help`."""
+"""Train any autoencoder of the zoo on MNIST held in memory: `python -m ae.train --help`."""
 
 import argparse
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -17,23 +17,53 @@ from ae.latent import code_stats
 from ae.model import CODE_ACTIVATIONS, AEConfig, Autoencoder
 
 SCHEDULES = ("constant", "cosine", "onecycle")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    model: AEConfig = AEConfig(code_activation="none")  # the network: code size, hidden width, code activation
     epochs: int = 60  # passes over the training set
     batch_size: int = 256  # digits per Adam step
     lr: float = 3e-3  # Adam learning rate (the peak one for "onecycle")
     schedule: str = "onecycle"  # "constant" (the tutorial), "cosine" decay, or "onecycle" warm-up + decay
-    seed: int = 0  # seeds the weights and the shuffling: same seed, same result
-    code_activation: str = "none"  # "none" (linear code, lower error) or "relu" (the tutorial)
+    seed: int = 0  # seeds the weights and the shuffling: same seed, same result (on the CPU)
     limit: int | None = None  # train on the first N digits only, for smoke runs
 
+    def to_dict(self) -> dict:
+        return asdict(self)
 
-# The classic tutorial's recipe, for comparison.
-TUTORIAL = TrainConfig(epochs=10, batch_size=128, lr=1e-3, schedule="constant", code_activation="relu")
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """The inverse of to_dict; a partial dict overrides the defaults."""
+        d = dict(d)
+        model = AEConfig(**{**AEConfig(code_activation="none").to_dict(), **d.pop("model", {})})
+        return cls(model=model, **d)
+
+
+# The classic tutorial's recipe (a ReLU on the code, 10 epochs at a constant 1e-3), for comparison.
+TUTORIAL = TrainConfig(model=AEConfig(code_activation="relu"), epochs=10, batch_size=128, lr=1e-3,
+                       schedule="constant")
 # What the app trains when weights/ has no usable checkpoint: tutorial quality in a few seconds.
 FIRST_LAUNCH = TrainConfig(epochs=5, batch_size=128, lr=3e-3, schedule="onecycle")
+
+# A loss takes the model and a batch (B, 784) of clean digits in [0, 1]. Another objective is another
+# function of the same shape: a denoising one corrupts x before the model sees it and compares with x.
+Loss = Callable[[Autoencoder, torch.Tensor], torch.Tensor]
+
+
+def reconstruction_loss(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+    """The tutorial's objective: MSE between the reconstruction and the input."""
+    return F.mse_loss(model(x).reshape(x.shape), x)
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" is the GPU when there is one, else the CPU; "cuda" without a GPU is an error that says so."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: PyTorch sees no CUDA GPU here (use --device cpu or auto)")
+    return torch.device(name)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
@@ -46,63 +76,70 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
     raise ValueError(f"schedule must be one of {SCHEDULES}, got {cfg.schedule!r}")
 
 
-def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: torch.Generator, bar=None) -> float:
+def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: torch.Generator,
+                    loss_fn: Loss = reconstruction_loss, bar=None) -> float:
     """One shuffled pass over x (N, 784) floats in [0, 1]; returns the mean batch loss."""
     model.train()
-    order = torch.randperm(len(x), generator=gen)
-    total, n = 0.0, 0
+    order = torch.randperm(len(x), generator=gen).to(x.device)  # drawn on the CPU: same order on any device
+    total = torch.zeros((), device=x.device)  # summed on the device: no GPU sync per step
+    n = 0
     for i in range(0, len(x), batch_size):
-        batch = x[order[i : i + batch_size]]  # (B, 784)
-        loss = F.mse_loss(model.decoder(model.encoder(batch)), batch)
+        loss = loss_fn(model, x[order[i : i + batch_size]])  # a (B, 784) batch
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
-        total, n = total + loss.item(), n + 1
+        total, n = total + loss.detach(), n + 1
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{total / n:.5f}", refresh=False)
-    return total / n
+    return total.item() / n
 
 
 @torch.inference_mode()
 def evaluate(model: Autoencoder, images: torch.Tensor, batch_size: int = 4096) -> float:
-    """Mean squared error over every pixel of (N, 28, 28) uint8 images."""
+    """Mean squared error over every pixel of (N, 28, 28) uint8 images (on the model's device)."""
     model.eval()
+    device = next(model.parameters()).device
     se = 0.0
     for i in range(0, len(images), batch_size):
-        x = images[i : i + batch_size].reshape(-1, model.config.input_size).float().div_(255)
-        se += F.mse_loss(model.decoder(model.encoder(x)), x, reduction="sum").item()
+        x = images[i : i + batch_size].to(device).reshape(-1, model.config.input_size).float().div_(255)
+        se += F.mse_loss(model(x).reshape(x.shape), x, reduction="sum").item()
     return se / images.numel()
 
 
 def fit(
-    cfg: TrainConfig, train: Split, test: Split, log: Callable[[str], None] = print, progress: bool = True
+    cfg: TrainConfig, train: Split, test: Split, log: Callable[[str], None] = print, progress: bool = True,
+    loss_fn: Loss = reconstruction_loss, device: str = "cpu",
 ) -> Checkpoint:
-    """Train a fresh model by cfg; returns it with its code statistics and test MSE."""
+    """Train a fresh model by cfg with loss_fn; returns it (on the CPU) with its code statistics, test MSE
+    and history: the mean training loss and the test MSE after each epoch."""
+    dev = resolve_device(device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = Autoencoder(AEConfig(code_activation=cfg.code_activation))
+    model = Autoencoder(cfg.model).to(dev)
     train = train.head(cfg.limit)
-    x = train.images.reshape(len(train), -1).float().div_(255)  # (N, 784), converted once
+    x = train.images.reshape(len(train), -1).to(dev).float().div_(255)  # (N, 784), converted once, resident
+    test_images = test.images.to(dev)
     steps_per_epoch = math.ceil(len(x) / cfg.batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)  # one kernel per step, not ~10 ops per tensor
     sched = make_scheduler(opt, cfg, cfg.epochs * steps_per_epoch)
+    history = {"train_loss": [], "test_mse": []}
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
         desc = f"epoch {epoch + 1}/{cfg.epochs}"
         with tqdm(total=steps_per_epoch, desc=desc, disable=not progress, leave=False) as bar:
-            loss = train_one_epoch(model, opt, sched, x, cfg.batch_size, gen, bar)
-        log(f"Epoch [{epoch + 1}/{cfg.epochs}], Loss: {loss:.6f}")
+            loss = train_one_epoch(model, opt, sched, x, cfg.batch_size, gen, loss_fn, bar)
+        history["train_loss"].append(loss)
+        history["test_mse"].append(evaluate(model, test_images))
+        log(f"Epoch [{epoch + 1}/{cfg.epochs}], Loss: {loss:.6f}, test MSE: {history['test_mse'][-1]:.6f}")
     seconds = time.perf_counter() - start
-    test_mse = evaluate(model, test.images)
-    log(f"Test MSE: {test_mse:.6f} ({seconds:.1f} s training on {len(x)} digits)")
-    model.eval()
-    metrics = {
-        "test_mse": test_mse, "final_train_loss": loss, "train_seconds": round(seconds, 2), "train_digits": len(x)
-    }
-    return Checkpoint(model, code_stats(model, train.images, train.labels), asdict(cfg), metrics)
+    test_mse = history["test_mse"][-1]
+    log(f"Test MSE: {test_mse:.6f} ({seconds:.1f} s training on {len(x)} digits, {dev.type})")
+    model = model.cpu().eval()
+    metrics = {"test_mse": test_mse, "final_train_loss": loss, "train_seconds": round(seconds, 2),
+               "train_digits": len(x), "device": dev.type}
+    return Checkpoint(model, code_stats(model, train.images, train.labels), cfg.to_dict(), metrics, history=history)
 
 
 def train_and_save(cfg: TrainConfig, data_dir=None, out: Path = DEFAULT_PATH, **fit_kwargs) -> Checkpoint:
@@ -130,19 +167,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     # The training flags default to None, meaning "not given": the recipe (a --preset, else TrainConfig's
     # defaults, shown in each help string) fills them in, so a flag typed explicitly always wins.
     d = TrainConfig()
-    p = argparse.ArgumentParser(description="Train the MNIST autoencoder and write a checkpoint.")
+    p = argparse.ArgumentParser(description="Train an MNIST autoencoder and write a checkpoint.")
+    p.add_argument("--code-size", type=_positive(int), help=f"numbers in the code (default {d.model.code_size})")
+    p.add_argument("--hidden", type=_positive(int), help=f"width of the hidden layers (default {d.model.hidden})")
+    p.add_argument("--code-activation", choices=CODE_ACTIVATIONS,
+                   help=f"activation on the code (default {d.model.code_activation})")
     p.add_argument("--epochs", type=_positive(int), help=f"passes over the training set (default {d.epochs})")
     p.add_argument("--batch-size", type=_positive(int), help=f"digits per step (default {d.batch_size})")
     p.add_argument("--lr", type=_positive(float), help=f"(peak) learning rate (default {d.lr})")
     p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
-    p.add_argument("--code-activation", choices=CODE_ACTIVATIONS,
-                   help=f"activation on the code (default {d.code_activation})")
     p.add_argument("--limit", type=_positive(int), help="train on the first N digits only (default: all)")
     p.add_argument("--preset", choices=("tutorial", "first-launch"),
                    help="start from a named recipe; flags given explicitly still override it")
     p.add_argument("--data-dir", default=None, help="MNIST root directory (default: $AE_DATA_DIR, else ./data)")
     p.add_argument("--out", type=Path, default=DEFAULT_PATH, help=f"checkpoint to write (default {DEFAULT_PATH})")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where to train: the GPU when there is one (auto), or cpu/cuda (default auto)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
     return p.parse_args(argv)
 
@@ -150,16 +191,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig the parsed flags ask for: the preset (or the defaults), overridden by given flags."""
     base = {"tutorial": TUTORIAL, "first-launch": FIRST_LAUNCH}.get(args.preset, TrainConfig())
-    given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if getattr(args, f) is not None}
-    return replace(base, **given)
+
+    def given(names):
+        return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+    model = replace(base.model, **given(f.name for f in fields(AEConfig)))
+    return replace(base, model=model, **given(f.name for f in fields(TrainConfig) if f.name != "model"))
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = config_from_args(args)
-    print(f"training with {cfg}")
     try:
-        ckpt = train_and_save(cfg, args.data_dir, args.out, progress=not args.no_progress)
+        device = resolve_device(args.device).type
+    except ValueError as e:
+        raise SystemExit(f"error: {e}") from None
+    print(f"training with {cfg} on {device}")
+    try:
+        ckpt = train_and_save(cfg, args.data_dir, args.out, progress=not args.no_progress, device=device)
     except MNISTNotFound as e:  # a message for the person at the terminal, not a traceback
         raise SystemExit(f"error: {e}") from None
     print(f"wrote {ckpt.path}")

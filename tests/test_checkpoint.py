@@ -5,7 +5,19 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ae.checkpoint import FORMAT, Checkpoint, CheckpointError, _digest, load_checkpoint, save_checkpoint
+from ae.checkpoint import (
+    FORMAT,
+    LOADERS,
+    WEIGHTS_DIR,
+    Checkpoint,
+    CheckpointError,
+    _digest,
+    load,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+    served_path,
+)
 from ae.latent import CodeStats, code_stats
 from ae.model import AEConfig, Autoencoder
 
@@ -15,7 +27,8 @@ def ckpt(mnist_train) -> Checkpoint:
     torch.manual_seed(0)
     model = Autoencoder(AEConfig(code_activation="none")).eval()
     stats = code_stats(model, mnist_train.images, mnist_train.labels)
-    return Checkpoint(model, stats, train={"epochs": 3, "lr": 0.002}, metrics={"test_mse": 0.0123})
+    return Checkpoint(model, stats, train={"epochs": 3, "lr": 0.002}, metrics={"test_mse": 0.0123},
+                      history={"train_loss": [0.05, 0.03, 0.02], "test_mse": [0.04, 0.02, 0.0123]})
 
 
 @pytest.fixture
@@ -26,7 +39,7 @@ def saved(tmp_path, ckpt):
 def test_round_trip_keeps_weights_config_metadata_and_stats(saved, ckpt):
     loaded = load_checkpoint(saved)
     assert loaded.model.config == ckpt.model.config
-    assert loaded.train == ckpt.train and loaded.metrics == ckpt.metrics
+    assert loaded.train == ckpt.train and loaded.metrics == ckpt.metrics and loaded.history == ckpt.history
     x = torch.rand(3, 1, 28, 28)
     assert torch.equal(loaded.model(x), ckpt.model(x))
     for name in CodeStats.__dataclass_fields__:
@@ -76,8 +89,8 @@ def test_flipped_byte_in_weights_is_caught(saved):
 
 
 def _write_raw(path, tensors, config=None, **meta):
-    metadata = {"format": FORMAT, "config": json.dumps(config or AEConfig().to_dict()),
-                "train": "{}", "metrics": "{}", "sha256": _digest(tensors)}
+    metadata = {"format": FORMAT, "kind": "autoencoder", "config": json.dumps(config or AEConfig().to_dict()),
+                "train": "{}", "metrics": "{}", "history": "{}", "sha256": _digest(tensors)}
     metadata.update(meta)
     save_file(tensors, str(path), metadata=metadata)
 
@@ -127,7 +140,7 @@ def test_wrong_format_and_bad_metadata(tmp_path, ckpt):
     ({"hidden": -1}, {}, "hidden must be a positive integer"),
     ({"input_size": "784"}, {}, "input_size must be a positive integer"),
     ({"input_size": 780}, {}, "square image"),
-    ({}, {"metrics": "[]"}, "must be JSON objects"),
+    ({}, {"metrics": "[]"}, "metrics must be a JSON object"),
     ({}, {"train": "not json"}, "Expecting value"),
 ])
 def test_metadata_that_cannot_describe_a_model(tmp_path, ckpt, config, meta, words):
@@ -149,3 +162,40 @@ def test_failed_write_leaves_the_old_checkpoint_and_no_temp_file(saved, ckpt, mo
         save_checkpoint(saved, ckpt)
     assert saved.read_bytes() == before
     assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+def test_kind_decides_the_loader(tmp_path, saved, ckpt):
+    assert isinstance(load(saved), Checkpoint)
+    other = tmp_path / "other.safetensors"
+    _write_raw(other, _tensors(ckpt), kind="pca")
+    with pytest.raises(CheckpointError, match="unknown kind 'pca'"):
+        load(other)
+    with pytest.raises(CheckpointError, match="holds a 'pca', not an autoencoder"):
+        load_checkpoint(other)
+
+
+def test_files_of_the_first_format_still_load(tmp_path, ckpt):
+    path = tmp_path / "v1.safetensors"
+    tensors = _tensors(ckpt)
+    save_file(tensors, str(path), metadata={"format": "ae-mnist/1", "config": json.dumps(ckpt.model.config.to_dict()),
+                                            "train": "{}", "metrics": "{}", "sha256": _digest(tensors)})
+    loaded = load_checkpoint(path)
+    assert loaded.history == {} and loaded.model.config == ckpt.model.config
+
+
+def test_manifest(tmp_path):
+    with pytest.raises(CheckpointError, match="not a usable manifest"):
+        read_manifest(tmp_path)
+    assert served_path(tmp_path) == tmp_path / "ae.safetensors"  # no manifest: the plain name
+    (tmp_path / "manifest.json").write_text('{"serve": "ae-8.safetensors", "artifacts": {}}')
+    assert served_path(tmp_path) == tmp_path / "ae-8.safetensors"
+    (tmp_path / "manifest.json").write_text('{"serve": 3}')
+    with pytest.raises(CheckpointError, match="needs"):
+        read_manifest(tmp_path)
+
+
+def test_the_shipped_manifest_names_the_shipped_checkpoint():
+    manifest = read_manifest(WEIGHTS_DIR)
+    assert manifest["serve"] in manifest["artifacts"] and (WEIGHTS_DIR / manifest["serve"]).is_file()
+    for name, entry in manifest["artifacts"].items():
+        assert entry["kind"] in LOADERS, name

@@ -1,8 +1,20 @@
 import pytest
 import torch
+from torch.nn import functional as F
 
 from ae.checkpoint import load_checkpoint
-from ae.train import FIRST_LAUNCH, TUTORIAL, TrainConfig, config_from_args, evaluate, fit, main, parse_args
+from ae.model import AEConfig
+from ae.train import (
+    FIRST_LAUNCH,
+    TUTORIAL,
+    TrainConfig,
+    config_from_args,
+    evaluate,
+    fit,
+    main,
+    parse_args,
+    resolve_device,
+)
 
 SMOKE = TrainConfig(epochs=6, batch_size=32, lr=3e-3, schedule="onecycle", seed=1)
 
@@ -53,7 +65,7 @@ def test_presets_and_explicit_flags():
 def test_explicit_flags_win_even_when_they_equal_the_plain_defaults():
     # TrainConfig's defaults are lr 3e-3, 60 epochs and a linear code; typed over a preset, they must stick.
     cfg = config_from_args(parse_args(["--preset", "tutorial", "--lr", "0.003", "--code-activation", "none"]))
-    assert (cfg.lr, cfg.code_activation, cfg.epochs) == (0.003, "none", TUTORIAL.epochs)
+    assert (cfg.lr, cfg.model.code_activation, cfg.epochs) == (0.003, "none", TUTORIAL.epochs)
     assert config_from_args(parse_args(["--preset", "first-launch", "--epochs", "60"])).epochs == 60
 
 
@@ -63,3 +75,54 @@ def test_out_of_range_flags_are_usage_errors(flags, capsys):
     with pytest.raises(SystemExit) as exit_info:
         parse_args(flags)
     assert exit_info.value.code == 2 and flags[0] in capsys.readouterr().err
+
+
+def test_model_flags_set_the_network():
+    cfg = config_from_args(parse_args(["--code-size", "8", "--hidden", "32", "--preset", "tutorial"]))
+    assert cfg.model == AEConfig(code_size=8, hidden=32, code_activation="relu")  # the preset's ReLU code stays
+    assert config_from_args(parse_args([])).model == AEConfig(code_activation="none")
+
+
+def test_config_round_trips_through_a_dict():
+    cfg = TrainConfig(model=AEConfig(code_size=4, hidden=16), epochs=3, limit=10)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    assert TrainConfig.from_dict({"model": {"code_size": 2}}) == TrainConfig(model=AEConfig(code_size=2,
+                                                                                              code_activation="none"))
+
+
+def test_history_has_one_entry_per_epoch_and_follows_training(mnist_train, mnist_test):
+    ckpt = fit(TrainConfig(model=AEConfig(code_size=8, code_activation="none"), epochs=4, batch_size=64, limit=500),
+               mnist_train, mnist_test, log=lambda _: None, progress=False)
+    h = ckpt.history
+    assert len(h["train_loss"]) == len(h["test_mse"]) == 4
+    assert h["train_loss"][-1] < h["train_loss"][0] and h["test_mse"][-1] < h["test_mse"][0]
+    assert h["test_mse"][-1] == pytest.approx(ckpt.metrics["test_mse"])
+    assert ckpt.model.config.code_size == 8 and ckpt.stats.mean.shape == (8,)
+
+
+def test_the_loop_trains_on_the_loss_it_is_given(mnist_train, mnist_test):
+    cfg = TrainConfig(epochs=5, batch_size=64, limit=300)
+    x = (mnist_test.images[:50].float() / 255).reshape(50, -1)
+    plain = fit(cfg, mnist_train, mnist_test, log=lambda _: None, progress=False)
+    negative = fit(cfg, mnist_train, mnist_test, log=lambda _: None, progress=False,
+                   loss_fn=lambda model, batch: F.mse_loss(model(batch).reshape(batch.shape), 1 - batch))
+
+    def agreement(ckpt):  # correlation of output and input pixels
+        with torch.inference_mode():
+            return torch.corrcoef(torch.stack([ckpt.model(x).reshape(-1), x.reshape(-1)]))[0, 1].item()
+
+    assert agreement(negative) < -0.2 and agreement(plain) > 0.2  # measured: -0.43 and 0.42
+
+
+def test_device_choice():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cli_asking_for_a_missing_gpu_is_an_error_line(capsys):
+    with pytest.raises(SystemExit, match="error: --device cuda"):
+        main(["--device", "cuda", "--epochs", "1"])

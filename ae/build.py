@@ -1,0 +1,61 @@
+"""Rebuild every artifact that weights/manifest.json names, from MNIST: `python -m ae.build --help`.
+
+Each entry of the manifest names its kind and its recipe (for an autoencoder, the TrainConfig fields that
+differ from the defaults). One builder per kind; each prints the figures of what it wrote.
+"""
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ae.checkpoint import WEIGHTS_DIR, CheckpointError, read_manifest, save_checkpoint
+from ae.data import MNISTNotFound, Split, load_mnist
+from ae.train import TrainConfig, fit, resolve_device
+
+
+def build_autoencoder(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Train the autoencoder the entry's recipe describes; returns its figures."""
+    cfg = TrainConfig.from_dict(entry.get("train", {}))
+    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: print(f"  {line}", flush=True))
+    save_checkpoint(out, ckpt)
+    return {"test_mse": round(ckpt.metrics["test_mse"], 6), "code_size": cfg.model.code_size,
+            "train_seconds": ckpt.metrics["train_seconds"]}
+
+
+# One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
+BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description="Rebuild the artifacts weights/manifest.json names, from MNIST.")
+    p.add_argument("--data-dir", default=None, help="MNIST root directory (default: $AE_DATA_DIR, else ./data)")
+    p.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR,
+                   help=f"the folder with manifest.json (default {WEIGHTS_DIR})")
+    p.add_argument("--only", nargs="*", default=None, metavar="FILE", help="rebuild only these (default: all)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                   help="where to train (default cpu: the shipped files are the CPU's reproducible results)")
+    args = p.parse_args(argv)
+    try:
+        manifest = read_manifest(args.weights_dir)
+        device = resolve_device(args.device).type
+        train, test = load_mnist(args.data_dir, train=True), load_mnist(args.data_dir, train=False)
+    except (CheckpointError, MNISTNotFound, ValueError) as e:
+        raise SystemExit(f"error: {e}") from None
+    names = list(manifest["artifacts"]) if args.only is None else args.only
+    unknown = [n for n in names if n not in manifest["artifacts"]]
+    if unknown:
+        raise SystemExit(f"error: not in the manifest: {unknown} (it names {list(manifest['artifacts'])})")
+    for name in names:
+        entry = manifest["artifacts"][name]
+        builder = BUILDERS.get(entry.get("kind"))
+        if builder is None:
+            raise SystemExit(f"error: {name}: no builder for kind {entry.get('kind')!r} (known: {list(BUILDERS)})")
+        print(f"{name}: building ({entry.get('kind')})", flush=True)
+        start = time.perf_counter()
+        figures = builder(entry, args.weights_dir / name, train, test, device)
+        print(f"{name}: {figures}, {time.perf_counter() - start:.0f} s in all", flush=True)
+
+
+if __name__ == "__main__":
+    main()
