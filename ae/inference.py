@@ -46,6 +46,14 @@ class Engine:
     def code_size(self) -> int:
         return self.model.config.code_size
 
+    def describe(self) -> str:
+        """One line about the model, for people: its shape and its recorded test error."""
+        c = self.model.config
+        code = "linear" if c.code_activation == "none" else c.code_activation
+        line = f"autoencoder 784 -> {c.hidden} -> {c.code_size} ({code} code)"
+        mse = self.metrics.get("test_mse")
+        return line + (f", test MSE {mse:.5f}" if isinstance(mse, (int, float)) else "")
+
     @torch.inference_mode()
     def encode(self, x: np.ndarray) -> np.ndarray:
         """(28, 28) model input -> (D,) code."""

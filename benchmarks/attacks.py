@@ -74,7 +74,8 @@ def main() -> None:
                   lambda s=shape: http_call(http, "reconstruct", [s]))
         timed("/encode of /etc/passwd", lambda: http_call(http, "encode", [{"path": "/etc/passwd"}]))
 
-        blocked = threading.Thread(target=lambda: outcome(lambda: http_call(http, "reconstruct", [{"path": str(fifo)}])),
+        fifo_call = [{"path": str(fifo)}]
+        blocked = threading.Thread(target=lambda: outcome(lambda: http_call(http, "reconstruct", fifo_call)),
                                    daemon=True)
         start = time.perf_counter()
         blocked.start()

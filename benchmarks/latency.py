@@ -9,7 +9,7 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
   3. the same calls through gradio_client, for reference;
   4. in chromium (Playwright): from moving a latent slider to the page showing the new reconstruction.
 Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
---no-client skips 3 (on the slow VM of session 3, 200 gradio_client /decode calls took over 10 minutes).
+--no-client skips 3 (on a slow, contended 2-core machine 200 gradio_client /decode calls took over 10 minutes).
 --phases runs the app with Gradio's own request profiling (GRADIO_PROFILING=1) and adds, for each HTTP
 measurement, the server's p50 per phase (over those calls and their 5 warm-ups): queue wait, preprocess,
 the function, postprocess, and its total.
@@ -178,11 +178,17 @@ def main() -> None:
         if not args.no_browser:
             results["browser_slider_to_new_image"] = summary(browser_slider_ms(server.url, args.moves, seven))
 
-    import app  # the same handlers, in this process: what the server spends per call
+    # The same handlers, in this process: what the server spends per call.
+    from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+    from ae.inference import Engine
+    from ae.ui import api
+    from ae.ui.explore import Handlers
 
-    results["handler_decode"] = summary(timed(lambda: app.decode(code), args.calls))
-    results["handler_reconstruct"] = summary(timed(lambda: app.reconstruct({"path": str(seven)}), args.calls))
-    results["handler_slide"] = summary(timed(lambda: app.on_slide(None, code), args.calls))
+    engine = Engine(load_checkpoint(DEFAULT_PATH))
+    fns, page = api.endpoints(engine, trusted=(work,)), Handlers(engine)
+    results["handler_decode"] = summary(timed(lambda: fns["decode"](code), args.calls))
+    results["handler_reconstruct"] = summary(timed(lambda: fns["reconstruct"]({"path": str(seven)}), args.calls))
+    results["handler_slide"] = summary(timed(lambda: page.on_slide(None, code), args.calls))
 
     results.done()
 

@@ -12,8 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ae import serve
-from ae.serve import TRAINING_TITLE
+from ae.ui import serve
+from ae.ui.serve import TRAINING_TITLE
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's chromium, driven by Playwright (`playwright install` is not needed), for the browser test and benchmark.

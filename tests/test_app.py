@@ -12,6 +12,7 @@ from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
 
 CODE_SIZE = 64
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +53,10 @@ def test_reconstruct_and_decode_agree(client, seven):
 
 
 def test_decode_accepts_the_copyable_text(client, seven):
-    code = client.predict(handle_file(seven), api_name="/encode")
-    text = "[" + ", ".join(f"{v:.4f}" for v in code) + "]"  # what the page's number box holds
-    assert grey(client.predict(json.loads(text), api_name="/decode")).shape == (28, 28)
+    _, recon, _, text, *_ = client.predict(handle_file(seven), api_name="/upload")  # the page's number box
+    decoded = grey(client.predict(json.loads(text), api_name="/decode"))
+    shown = np.asarray(Image.open(recon).convert("L").resize((28, 28), Image.Resampling.BOX), np.float32) / 255
+    assert np.abs(decoded - shown).max() < 0.05  # the copied numbers (4 decimals) decode to the picture shown
 
 
 def test_upload_fills_the_page_and_sets_the_sliders(client, seven):
@@ -169,13 +171,6 @@ def test_blank_and_cleared_canvas(client, tmp_path):
 def test_bad_codes_are_refused(client, code, words):
     with pytest.raises(AppError, match=words):
         client.predict(code, api_name="/decode")
-
-
-def test_server_survives_bad_input(client, seven, tmp_path):
-    for path, _ in bad_files(tmp_path).values():
-        with pytest.raises(AppError):
-            client.predict(handle_file(path), api_name="/encode")
-    assert len(client.predict(handle_file(seven), api_name="/encode")) == CODE_SIZE
 
 
 def test_api_page_lists_the_three_endpoints(client):

@@ -23,6 +23,7 @@ if not os.path.exists(CHROMIUM):
 import gradio as gr  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("AE_SCREENSHOTS")  # a directory to keep screenshots in, to look at
 WAIT = 180_000  # ms; see the module docstring
 
@@ -132,7 +133,7 @@ def test_the_other_dimensions_open_and_steer(page):
 
 def test_first_launch_progress_page_turns_into_the_app(browser):
     """A visitor who opens the address while the first checkpoint trains sees the training log, and then
-    the app without reloading by hand (ae/serve.py; app.py serves in the same way)."""
+    the app without reloading by hand (ae/ui/serve.py; app.py serves in the same way)."""
     page = browser.new_page()
     try:
         with ProgressPageRun("Epoch [1/5], Loss: 0.031") as run:

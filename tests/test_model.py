@@ -17,7 +17,6 @@ def test_shapes_and_ranges(code_activation):
     y = model.decode(z)
     assert y.shape == (5, 1, 28, 28)
     assert ((y >= 0) & (y <= 1)).all()
-    assert torch.allclose(model(x), y)
 
 
 def test_parameter_names_are_the_tutorials():

@@ -166,6 +166,7 @@ def test_open_image_refuses_non_images(tmp_path):
         open_image(bad)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # the point of the test
 def test_open_image_refuses_huge_images_before_decoding(tmp_path):
     path = tmp_path / "huge.png"
     Image.new("1", (10000, 10000), 0).save(path)  # 100 megapixels, a few kB on disk

@@ -1,4 +1,4 @@
-"""The first-launch progress page and the launch retry in ae/serve.py."""
+"""The first-launch progress page and the launch retry in ae/ui/serve.py."""
 
 import contextlib
 import socket
@@ -6,8 +6,10 @@ import socket
 import pytest
 from gradio_client import Client
 
-from ae import serve
+from ae.ui import serve
 from tests.app_server import ProgressPageRun, answers
+
+pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager

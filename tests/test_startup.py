@@ -1,13 +1,17 @@
 """First launch: no usable checkpoint in weights/ -> train one (once), save it, serve it."""
 
+import json
 import os
 import subprocess
 import sys
 import threading
+import urllib.request
+
+import pytest
 
 from ae.checkpoint import load_checkpoint
 from ae.startup import ensure_checkpoint
-from tests.app_server import ROOT, AppServer
+from tests.app_server import ROOT, AppServer, wait_for
 from tests.conftest import FIXTURES
 
 # No network: torchvision's download goes through this closed local port and fails at once.
@@ -38,6 +42,7 @@ def test_retrains_over_a_corrupt_checkpoint(tmp_path, monkeypatch):
     load_checkpoint(path)
 
 
+@pytest.mark.slow
 def test_two_apps_started_together_on_an_empty_weights_dir_train_once_and_both_serve(tmp_path):
     path = tmp_path / "weights" / "ae.safetensors"
     servers = [AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES), OMP_NUM_THREADS="1") for _ in range(2)]
@@ -64,6 +69,7 @@ def test_two_apps_started_together_on_an_empty_weights_dir_train_once_and_both_s
     load_checkpoint(path)
 
 
+@pytest.mark.slow
 def test_app_without_checkpoint_data_or_network_exits_with_directions(tmp_path):
     env = {**os.environ, **OFFLINE, "AE_CHECKPOINT": str(tmp_path / "none.safetensors"),
            "AE_DATA_DIR": str(tmp_path / "no-mnist-here"), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -74,6 +80,7 @@ def test_app_without_checkpoint_data_or_network_exits_with_directions(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_app_trains_on_first_launch_then_serves(tmp_path):
     path = tmp_path / "ae.safetensors"
     with AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES)) as server:
@@ -90,7 +97,28 @@ def test_a_second_process_says_it_waits_for_the_one_training(tmp_path, monkeypat
     with FileLock(str(path) + ".lock"):  # held by "another process" (another thread: FileLock is per-object)
         waiting = threading.Thread(target=lambda: ensure_checkpoint(path, log=lines.append, progress=False))
         waiting.start()
-        waiting.join(2)
-        assert waiting.is_alive() and any("waiting for that one to finish" in line for line in lines)
+        wait_for(lambda: any("waiting for that one to finish" in line for line in lines), timeout=600)
+        assert waiting.is_alive()  # still waiting: the lock is held
     waiting.join(600)
     assert any(line.startswith("Training one") for line in lines)  # the lock's holder left no checkpoint
+
+
+@pytest.mark.slow
+def test_the_app_serves_a_checkpoint_of_any_code_size(tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from ae.train import main as train
+
+    path = tmp_path / "x.safetensors"
+    train(["--code-size", "8", "--epochs", "1", "--limit", "500", "--data-dir", str(FIXTURES), "--out", str(path),
+           "--no-progress"])
+    with AppServer(AE_CHECKPOINT=str(path)) as server:
+        client = Client(server.url, verbose=False, httpx_kwargs={"timeout": 300})
+        assert client.predict([0.0] * 8, api_name="/decode")
+        with pytest.raises(AppError, match="must have 8 numbers, got 64"):
+            client.predict([0.0] * 64, api_name="/decode")
+        config = json.loads(urllib.request.urlopen(server.url + "config", timeout=60).read())
+    sliders = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "sliders"]
+    assert len(sliders[0]["props"]["props"]["order"]) == 8 and len(sliders[0]["props"]["value"]) == 8
+    assert f"Serving {path}: autoencoder 784 -> 256 -> 8" in server.output()

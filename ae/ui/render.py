@@ -23,20 +23,26 @@ def _rgb(value: float, scale: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def code_chart(code: np.ndarray, low: np.ndarray, high: np.ndarray, typical=None) -> str:
-    """HTML with two SVG views of a (D,) code: a bar per dimension and an 8x8 heatmap.
+def chart_scale(mean: np.ndarray, std: np.ndarray) -> float:
+    """The code chart's full height: 2.5 standard deviations past the mean of the widest dimension, so the
+    bars of ordinary codes fill the chart (the slider ends, 25% past the training extremes, would leave
+    most of it empty; for the shipped model they are ±18.9, this is ±9.4)."""
+    return float(max(np.max(np.abs(mean) + 2.5 * std), 1e-6))
 
-    low/high fix the vertical scale (so bars stay comparable while sliders move); typical, a (lo, hi)
-    pair of (D,) arrays, draws each dimension's usual range on the training set as a grey band.
+
+def code_chart(code: np.ndarray, scale: float, typical=None) -> str:
+    """HTML with two SVG views of a (D,) code: a bar per dimension and a square heatmap with its colour key.
+
+    scale fixes the vertical range, ±scale (so bars stay comparable while sliders move; longer bars stop at
+    the edge); typical, a (lo, hi) pair of (D,) arrays, draws each dimension's usual range as a grey band.
     """
     d = len(code)
-    scale = float(max(np.abs(low).max(), np.abs(high).max(), 1e-6))
     w, h, pad, left = 640, 180, 18, 36  # left: room for the scale labels
     bw = (w - left - pad) / d
     mid = h / 2
 
     def y(v: float) -> float:
-        return mid - (v / scale) * (mid - pad)
+        return mid - (float(np.clip(v, -scale, scale)) / scale) * (mid - pad)
 
     parts = [f'<svg viewBox="0 0 {w} {h}" class="code-bars" role="img" aria-label="bar chart of the {d}-number code">']
     if typical is not None:
@@ -57,13 +63,23 @@ def code_chart(code: np.ndarray, low: np.ndarray, high: np.ndarray, typical=None
                  f'<text x="2" y="{mid + 4}" font-size="10" fill="#6b7280">0</text></svg>')
 
     side = int(np.ceil(np.sqrt(d)))
-    cell = 20
-    grid = [f'<svg viewBox="0 0 {side * cell} {side * cell}" class="code-grid" role="img" '
-            f'aria-label="the code as an {side} by {side} heatmap">']
+    cell = 160 / side
+    key = 40  # room below the grid for its colour key
+    grid = [f'<svg viewBox="0 0 {side * cell:.0f} {side * cell + key:.0f}" class="code-grid" role="img" '
+            f'aria-label="the code as a {side} by {side} heatmap, with its colour key">']
     for i, v in enumerate(code):
         r, c = divmod(i, side)
-        grid.append(f'<rect x="{c * cell}" y="{r * cell}" width="{cell - 1}" height="{cell - 1}" '
+        grid.append(f'<rect x="{c * cell:.1f}" y="{r * cell:.1f}" width="{cell - 1:.1f}" height="{cell - 1:.1f}" '
                     f'fill="{_rgb(v, scale)}"><title>dimension {i}: {v:.4f}</title></rect>')
+    top, steps = side * cell + 8, 16  # the key: the same colours from -scale to +scale
+    for j in range(steps):
+        v = -scale + (j + 0.5) * 2 * scale / steps
+        grid.append(f'<rect x="{j * side * cell / steps:.1f}" y="{top:.1f}" width="{side * cell / steps + 0.5:.1f}" '
+                    f'height="10" fill="{_rgb(v, scale)}"/>')
+    for x, anchor, text in ((0, "start", f"-{scale:.1f}"), (side * cell / 2, "middle", "0"),
+                            (side * cell, "end", f"+{scale:.1f}")):
+        grid.append(f'<text x="{x:.1f}" y="{top + 24:.1f}" font-size="10" text-anchor="{anchor}" '
+                    f'fill="#6b7280">{text}</text>')
     grid.append("</svg>")
     return (
         '<div class="code-chart" style="display:flex;gap:16px;align-items:center;flex-wrap:wrap">'

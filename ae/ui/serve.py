@@ -1,28 +1,22 @@
-"""Serving helpers for app.py: a progress page while the first checkpoint trains, and a launch that
-survives Gradio's start-up self-check on a busy machine."""
+"""Serving: a progress page while the first checkpoint trains, a launch that survives Gradio's start-up
+self-check on a busy machine, and the request bounds (body size, the sketchpad's pending drawings)."""
 
 import json
 import re
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 from starlette.middleware import Middleware
 
+from ae.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from ae.data import MNISTNotFound
+from ae.startup import ensure_checkpoint
+from ae.ui import static
+
 TRAINING_TITLE = "Autoencoder playground: training a model first"
-
-# Poll the address; once it serves a page with another title (the app), load it.
-RELOAD_WHEN_APP_SERVES = """
-() => {
-  setInterval(async () => {
-    try {
-      const r = await fetch("config", {cache: "no-store"});
-      if (r.ok && (await r.json()).title !== %s) location.reload();
-    } catch (e) {}  // between the two servers nothing answers for a moment
-  }, 1000);
-}
-"""
-
 
 def launch(demo: gr.Blocks, attempts: int = 3, **kwargs) -> None:
     """demo.launch(**kwargs), retried when Gradio's own reachability check of the new server fails.
@@ -76,7 +70,8 @@ def progress_page(lines: list[str], endpoints: tuple[str, ...] = ()) -> gr.Block
                            elem_id="training-progress")
         gr.on([page.load, gr.Timer(1.0).tick], lambda: "\n".join(lines), None, shown, api_name="progress",
               show_progress="hidden")
-        page.load(None, None, None, js=RELOAD_WHEN_APP_SERVES % json.dumps(TRAINING_TITLE))
+        reload = static("reload_when_app_serves.js").replace("__TITLE__", json.dumps(TRAINING_TITLE))
+        page.load(None, None, None, js=reload)
         for name in endpoints:  # no inputs: Gradio ignores the extra arguments a call brings
             gr.api(busy, api_name=name, api_visibility="undocumented", concurrency_limit=None)
     return page
@@ -114,6 +109,20 @@ ROUTE_LIMITS = {
     "/gradio_api/upload": None,  # Gradio caps uploads at max_file_size while it streams them
     "/gradio_api/component_server": SKETCH_LIMIT,
 }
+
+
+def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
+    """The checkpoint at path; if it is missing or unusable, train one first (ae.startup), showing the
+    progress at the app's address meanwhile. With no MNIST to train on, exit with directions."""
+    try:
+        return load_checkpoint(path)
+    except CheckpointError:
+        pass
+    try:
+        return while_showing_progress(lambda log: ensure_checkpoint(path, log=log), endpoints=endpoints)
+    except MNISTNotFound as e:
+        sys.exit(f"Cannot start: there is no usable checkpoint at {path} and no MNIST to train one.\n{e}\n"
+                 f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
 
 
 class BodyLimit:
@@ -168,21 +177,3 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class RecentBlobs(dict):
-    """A sketchpad's store of drawings sent ahead of their event, keeping only the newest `limit`.
-
-    Gradio's ImageEditor keeps each drawing a page sends (by a page-chosen id) until an event with that id
-    consumes it; drawings sent without such an event would otherwise pile up in memory for good.
-    """
-
-    def __init__(self, limit: int = 256):
-        super().__init__()
-        self.limit = limit
-
-    def __setitem__(self, key, value) -> None:
-        super().pop(key, None)  # a key set again counts as new
-        super().__setitem__(key, value)
-        while len(self) > self.limit:
-            del self[next(iter(self))]

@@ -1,0 +1,55 @@
+"""The documented API: /encode, /decode and /reconstruct, as plain function endpoints (gr.api), with no
+components behind them. gradio_client sends images with handle_file(...) and receives images as files."""
+
+import gradio as gr
+from gradio import FileData, processing_utils
+from gradio import utils as gradio_utils
+from PIL import Image
+
+from ae.inference import Engine
+from ae.ui.errors import for_api
+from ae.ui.inputs import uploaded
+from ae.ui.render import to_image
+
+ENDPOINTS = ("encode", "decode", "reconstruct")
+
+
+def as_file(img: Image.Image) -> FileData:
+    """A picture saved as PNG in Gradio's cache, as an endpoint returns it."""
+    path = processing_utils.save_pil_to_cache(img, cache_dir=gradio_utils.get_upload_folder(), format="png")
+    return FileData(path=path, mime_type="image/png")
+
+
+def endpoints(engine: Engine, trusted: tuple = ()) -> dict:
+    """The endpoint functions by name, as Gradio calls them; `trusted` folders may be read besides Gradio's
+    cache (the examples)."""
+
+    @for_api("encode")
+    def encode(image: FileData) -> list[float]:
+        return engine.run_file(uploaded(image, trusted)).code.tolist()
+
+    @for_api("decode")
+    def decode(code: list[float]) -> FileData:
+        return as_file(to_image(engine.decode(engine.check_code(code)), scale=1))
+
+    @for_api("reconstruct")
+    def reconstruct(image: FileData) -> tuple[FileData, FileData, list[float]]:
+        result = engine.run_file(uploaded(image, trusted))
+        return (as_file(to_image(result.model_input, scale=1)), as_file(to_image(result.reconstruction, scale=1)),
+                result.code.tolist())
+
+    return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
+
+
+def build(engine: Engine, trusted: tuple = ()) -> dict:
+    """Register the endpoints in the Blocks being built; returns their functions."""
+    d = engine.code_size
+    described = {
+        "encode": f"One image of a digit -> its code ({d} numbers).",
+        "decode": f"The code ({d} numbers, one list) -> the decoded 28x28 grayscale PNG, white ink on black.",
+        "reconstruct": f"One image -> the 28x28 model input, the 28x28 reconstruction, and the code ({d} numbers).",
+    }
+    fns = endpoints(engine, trusted)
+    for name, fn in fns.items():
+        gr.api(fn, api_name=name, api_description=described[name])
+    return fns

@@ -1,0 +1,46 @@
+"""The page around the views: its title, introduction, theme, CSS and start-up JS, and how it is served."""
+
+import logging
+
+import gradio as gr
+
+from ae.inference import Engine
+from ae.ui import static
+from ae.ui.errors import LOG
+from ae.ui.serve import BodyLimit, launch
+from ae.uploads import MAX_FILE_BYTES
+
+TITLE = "Autoencoder playground"
+DELETE_CACHE = (600, 3600)  # every 10 minutes, delete the uploads and outputs older than an hour
+# System fonts only: the default Google-hosted ones would make every visitor's browser call out.
+THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def intro(engine: Engine) -> str:
+    d = engine.code_size
+    return f"""
+# What does an autoencoder do with your digit?
+
+An **autoencoder** learns to squeeze a picture through a narrow bottleneck and rebuild it.
+The **encoder** turns the 784 pixels of a 28×28 digit into just **{d} numbers, the code**;
+the **decoder** turns those {d} numbers back into 784 pixels. It was trained on 60,000 handwritten
+MNIST digits only to make its rebuilt pictures match the originals, so the code has to capture
+what makes a digit look the way it does.
+
+**Draw** a digit, **upload** a picture of one, or **pick** a real MNIST digit; then move the sliders
+to change the code and watch the decoder draw something new.
+"""
+
+
+API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`); see *Use via API* at "
+            "the bottom of the page.")
+
+
+def serve(demo: gr.Blocks) -> None:
+    """Launch the page (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply, as on Hugging Face Spaces)."""
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
+    LOG.setLevel(logging.INFO)  # one line per refused input
+    # show_error: Gradio's own refusals (a path it did not receive, missing inputs) reach API clients with
+    # their message instead of {"error": null}; the app's handlers never let an exception's text through.
+    launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
+           js=static("select_brush.js"), show_error=True, app_kwargs={"middleware": [BodyLimit.middleware()]})
