@@ -14,7 +14,7 @@ from PIL import Image
 from ae.checkpoint import DEFAULT_PATH
 from ae.ui.inputs import RecentBlobs
 from ae.ui.serve import progress_page, seconds_left
-from tests.app_server import CallError, free_port, http_call
+from tests.app_server import CallError, ProgressPageRun, free_port, http_call
 
 pytestmark = pytest.mark.slow
 
@@ -203,3 +203,10 @@ def test_sketch_blobs_without_an_event_do_not_pile_up():
     blobs["id8"] = b"again"  # set again: newest
     blobs["id10"] = b"new"
     assert list(blobs) == ["id9", "id8", "id10"]
+
+
+def test_the_first_launch_page_bounds_bodies_too():
+    with ProgressPageRun("Epoch [1/5], Loss: 0.031") as run:
+        r = httpx.post(run.url + "gradio_api/call/progress", content=b'{"data": [' + b"0," * 100_000 + b'0]}',
+                       headers={"content-type": "application/json"}, timeout=120)
+        assert r.status_code == 413

@@ -18,6 +18,7 @@ from ae.ui import static
 
 TRAINING_TITLE = "Autoencoder playground: training a model first"
 
+
 def launch(demo: gr.Blocks, attempts: int = 3, **kwargs) -> None:
     """demo.launch(**kwargs), retried when Gradio's own reachability check of the new server fails.
 
@@ -33,6 +34,20 @@ def launch(demo: gr.Blocks, attempts: int = 3, **kwargs) -> None:
             demo.close()
             print(f"Gradio's check could not reach this server in time (attempt {attempt}/{attempts}); retrying.")
             time.sleep(1)
+
+
+def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
+    """The checkpoint at path; if it is missing or unusable, train one first (ae.startup), showing the
+    progress at the app's address meanwhile. With no MNIST to train on, exit with directions."""
+    try:
+        return load_checkpoint(path)
+    except CheckpointError:
+        pass
+    try:
+        return while_showing_progress(lambda log: ensure_checkpoint(path, log=log), endpoints=endpoints)
+    except MNISTNotFound as e:
+        sys.exit(f"Cannot start: there is no usable checkpoint at {path} and no MNIST to train one.\n{e}\n"
+                 f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
 
 
 def seconds_left(lines: list[str], elapsed: float) -> float | None:
@@ -92,7 +107,8 @@ def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=
 
     page = progress_page(lines, endpoints)
     try:
-        launch(page, prevent_thread_lock=True, quiet=True, **launch_kwargs)
+        launch(page, prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": [BodyLimit.middleware()]},
+               **launch_kwargs)
     except Exception as e:  # the progress page is a courtesy; training must go on without it
         log(f"(No progress page: {e})")
         page = None
@@ -109,20 +125,6 @@ ROUTE_LIMITS = {
     "/gradio_api/upload": None,  # Gradio caps uploads at max_file_size while it streams them
     "/gradio_api/component_server": SKETCH_LIMIT,
 }
-
-
-def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
-    """The checkpoint at path; if it is missing or unusable, train one first (ae.startup), showing the
-    progress at the app's address meanwhile. With no MNIST to train on, exit with directions."""
-    try:
-        return load_checkpoint(path)
-    except CheckpointError:
-        pass
-    try:
-        return while_showing_progress(lambda log: ensure_checkpoint(path, log=log), endpoints=endpoints)
-    except MNISTNotFound as e:
-        sys.exit(f"Cannot start: there is no usable checkpoint at {path} and no MNIST to train one.\n{e}\n"
-                 f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
 
 
 class BodyLimit:
