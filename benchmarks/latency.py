@@ -7,7 +7,9 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
      keep-alive connection, for /decode and for /reconstruct of a 280x280 drawing;
   2. the server-side handler time alone (the same handlers called in this process);
   3. the same calls through gradio_client, for reference;
-  4. in chromium (Playwright): from moving a latent slider to the page showing the new reconstruction.
+  4. in chromium (Playwright), at 1280x800: from moving a latent slider to the frame that shows the picture
+     the page decodes itself, and (its weights blocked) to the server's picture loaded; how many events a
+     continuous 2-second mouse drag sends to the server; the size of the decoder's weights.
 Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
 --no-client skips 3 (on a slow, contended 2-core machine 200 gradio_client /decode calls took over 10 minutes).
 --phases runs the app with Gradio's own request profiling (GRADIO_PROFILING=1) and adds, for each HTTP
@@ -52,18 +54,18 @@ class Results(dict):
         super().__init__()
         self.as_json = as_json
         if not as_json:
-            print(f"{'measurement':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}", flush=True)
+            print(f"{'measurement':<40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}", flush=True)
 
     def __setitem__(self, name: str, r) -> None:
         super().__setitem__(name, r)
         if self.as_json:
             return
         if isinstance(r, dict) and "n" in r:
-            print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
+            print(f"{name:<40} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
         elif isinstance(r, dict):
-            print(f"{name:<30} " + ", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
+            print(f"{name:<40} " + ", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
         else:
-            print(f"{name:<30} {r} s", flush=True)
+            print(f"{name:<40} {r}", flush=True)  # the name carries the unit
 
     def done(self) -> None:
         if self.as_json:
@@ -92,9 +94,10 @@ def timed(fn, n: int, warmup: int = 5) -> list[float]:
 
 
 # Moves one slider the way a drag does (set the value, fire `input`) and resolves when the reconstruction
-# <img> has loaded a new picture: a MutationObserver and the image's load event, not a polling loop, so
-# the figure is not rounded up to the next animation frame.
-SLIDE_JS = """
+# <img> has loaded a new picture from the server: a MutationObserver and the image's load event, not a
+# polling loop, so the figure is not rounded up to the next animation frame. (The path without the
+# in-page decoder, whose weights the benchmark blocks for it.)
+SLIDE_JS_SERVER = """
 async ([dim, value]) => {
   const recon = document.querySelector('#recon');
   const before = recon.querySelector('img')?.src;
@@ -118,26 +121,85 @@ async ([dim, value]) => {
 }
 """
 
+# The same move with the in-page decoder: the time to the animation frame that shows the redrawn canvas
+# (requestAnimationFrame after the event: that frame paints it), checking that its pixels did change.
+SLIDE_JS_PAGE = """
+async ([dim, value]) => {
+  const input = document.querySelector(`#dim-${dim} input[type=range]`);
+  const pixels = () => {
+    const c = document.querySelector('#recon canvas.in-page-decode');
+    if (!c || c.style.display === 'none') return '';
+    return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.join();
+  };
+  const before = pixels();
+  const t0 = performance.now();
+  input.value = value;
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  const t = performance.now() - t0;
+  return pixels() !== before ? t : -1;
+}
+"""
+DECODER_READY = """() => {
+  const e = [...document.querySelectorAll('#sliders *')].find((e) => e.decodeHere);
+  return !!e && e.decodeHere([...document.querySelectorAll('#sliders input')].map(() => 0)) !== null;
+}"""
 
-def browser_slider_ms(url: str, moves: int, drawing_path: Path) -> list[float]:
+
+def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
+    """Slider move to picture, with the page's own decoder and with the server's; requests in a 2 s drag."""
     from playwright.sync_api import sync_playwright
 
     from tests.app_server import CHROMIUM, FLAGS
 
+    out = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
-        page.get_by_role("tab", name="Upload").click()
-        page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
-        page.locator("#recon img").wait_for(timeout=60_000)
-        dim = int(page.locator("[id^=dim-]").first.get_attribute("id").split("-")[1])
-        slider = page.locator(f"#dim-{dim} input[type=range]")
-        low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
-        values = np.linspace(low, high, moves + 5)
-        out = [page.evaluate(SLIDE_JS, [dim, float(v)]) for v in values]
+        for in_page in (True, False):
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            weights = []
+            page.on("response",
+                    lambda r, w=weights: w.append(len(r.body())) if "decoder.safetensors" in r.url else None)
+            if not in_page:
+                page.route("**/decoder.safetensors", lambda route: route.abort())
+            page.goto(url)
+            page.get_by_role("tab", name="Upload").click()
+            page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
+            page.locator("#recon img").wait_for(timeout=60_000)
+            if in_page:
+                page.wait_for_function(DECODER_READY, timeout=60_000)
+                out["decoder_download_kb"] = round(weights[0] / 1024, 1)
+            dim = int(page.locator("[id^=dim-]").first.get_attribute("id").split("-")[1])
+            slider = page.locator(f"#dim-{dim} input[type=range]")
+            low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+            values = np.linspace(low, high, moves + 5)
+            script = SLIDE_JS_PAGE if in_page else SLIDE_JS_SERVER
+            ms = [page.evaluate(script, [dim, float(v)]) for v in values][5:]  # the first moves warm up
+            if in_page and min(ms) < 0:
+                raise RuntimeError("a move did not change the page's picture")
+            out["browser_slider_to_new_picture_" + ("in_page" if in_page else "server")] = summary(ms)
+            if in_page:
+                out["requests_in_a_2s_drag"] = requests_in_drag(page, slider)
+            page.close()
         browser.close()
-    return out[5:]  # the first moves warm up the connection
+    return out
+
+
+def requests_in_drag(page, slider, seconds: float = 2.0) -> int:
+    """Drag the slider with the mouse at 60 moves a second for `seconds`; count the events sent to the server."""
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/queue/join" in r.url else None)
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.1 * box["width"], y)
+    page.mouse.down()
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        page.mouse.move(box["x"] + (0.1 + 0.8 * elapsed / seconds) * box["width"], y)
+        time.sleep(1 / 60)
+    page.mouse.up()
+    page.wait_for_timeout(1000)  # the code sent when the drag stops counts too
+    return len(sent)
 
 
 def main() -> None:
@@ -176,7 +238,8 @@ def main() -> None:
             results["client_reconstruct"] = summary(
                 timed(lambda: client.predict(handle_file(seven), api_name="/reconstruct"), args.calls))
         if not args.no_browser:
-            results["browser_slider_to_new_image"] = summary(browser_slider_ms(server.url, args.moves, seven))
+            for name, figure in browser_figures(server.url, args.moves, seven).items():
+                results[name] = figure
 
     # The same handlers, in this process: what the server spends per call.
     from ae.checkpoint import DEFAULT_PATH, load_checkpoint

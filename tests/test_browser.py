@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import CHROMIUM, FLAGS, ProgressPageRun
+from tests.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
+from tests.conftest import FIXTURES
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
@@ -21,6 +22,7 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 import gradio as gr  # noqa: E402
+import httpx  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -38,12 +40,28 @@ def browser():
 
 @pytest.fixture(scope="module")
 def page(browser, server):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(server.url)
-    page.locator("#sketch canvas").first.wait_for(timeout=WAIT)
+    page = open_app(browser, server.url)
     expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=WAIT)  # ready to draw
     yield page
     page.close()
+
+
+def open_app(browser, url: str, block_weights: bool = False):
+    """The app in a 1280x800 page, its in-page decoder loaded (or its weights blocked, to force the fallback)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    if block_weights:
+        page.route("**/decoder.safetensors", lambda route: route.abort())
+    page.goto(url)
+    page.locator("#sketch canvas").first.wait_for(timeout=WAIT)
+    if not block_weights:
+        page.wait_for_function(f"() => {DECODE_HERE}([0]) !== undefined", timeout=WAIT)
+        page.wait_for_function(f"() => {DECODE_HERE}(Array(document.querySelectorAll('#sliders input').length)"
+                               f".fill(0)) !== null", timeout=WAIT)
+    return page
+
+
+# The sliders' element exposes decodeHere(code): the picture the page itself computes for a code.
+DECODE_HERE = "[...document.querySelectorAll('#sliders *')].find((e) => e.decodeHere).decodeHere"
 
 
 @pytest.fixture
@@ -98,22 +116,94 @@ def test_draw_then_steer(page, shot):
     before = recon.get_attribute("src")
     slider = page.locator("[id^=dim-] input[type=range]").first  # the most variable dimension's slider
     encoded_value = slider.input_value()  # as the page shows the encoded code
-    slider.scroll_into_view_if_needed()  # the mouse only reaches what is on screen
-    box = slider.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 0.5 * box["width"], y)  # drag the slider towards its right end
-    page.mouse.down()
-    page.mouse.move(box["x"] + 0.92 * box["width"], y, steps=8)
-    page.mouse.up()
-    expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
+    assert in_viewport(page, "#recon") and in_viewport(page, "[id^=dim-] input[type=range]")  # no scrolling
+    drag(page, slider, 0.5, 0.92)  # towards its right end
+    drawn_here = page.locator("#recon canvas.in-page-decode")
+    expect(drawn_here).to_be_visible(timeout=WAIT)  # the page drew the new picture itself, over the old one
+    expect(recon).not_to_have_attribute("src", before, timeout=WAIT)  # and the server followed once it stopped
     assert np.abs(brightness(page, recon) - rebuilt).max() > 0.1
     expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
     assert float(slider.input_value()) > float(encoded_value) + 1  # dragged right
+    codes_match(page)  # the server's copy of the code is the sliders' code
     shot("3-steered.png")
 
     page.locator("#reset").click()  # the server sets the sliders back; the page must show it
     expect(page.locator("#message")).to_contain_text("distance from the encoded code: 0.00", timeout=WAIT)
     expect(slider).to_have_value(encoded_value, timeout=WAIT)
+
+
+def in_viewport(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800 and box["x"] + box["width"] <= 1280
+
+
+def drag(page, slider, start: float, end: float, steps: int = 8) -> None:
+    """Drag a slider's thumb with the mouse from `start` to `end` (fractions of its width)."""
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + start * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + end * box["width"], y, steps=steps)
+    page.mouse.up()
+
+
+def codes_match(page) -> None:
+    """Wait until the code the server shows (#code-numbers) is the code the sliders hold."""
+    page.wait_for_function("""() => {
+      const shown = JSON.parse(document.querySelector('#code-numbers textarea').value || '[]');
+      const inputs = [...document.querySelectorAll('#sliders input[data-dim]')];
+      return shown.length === inputs.length && inputs.every(
+        (i) => Math.abs(shown[Number(i.dataset.dim)] - Number(i.value)) < 1e-3);
+    }""", timeout=WAIT)
+
+
+def test_the_page_decodes_as_the_model_does(page, server):
+    """The picture the page computes equals /decode's within 1/255 a pixel, for 100 random codes in the
+    sliders' ranges (the 8-number model: test_a_smaller_model_decodes_in_the_page_too)."""
+    assert_page_decodes_like_server(page, server.url)
+
+
+def assert_page_decodes_like_server(page, url: str) -> None:
+    inputs = page.locator("#sliders input[data-dim]")
+    ranges = sorted((int(i.get_attribute("data-dim")), float(i.get_attribute("min")), float(i.get_attribute("max")))
+                    for i in inputs.all())
+    low, high = np.array([r[1] for r in ranges]), np.array([r[2] for r in ranges])
+    codes = low + (high - low) * np.random.default_rng(0).random((100, len(ranges)))
+    here = np.array(page.evaluate(f"(codes) => codes.map((c) => {DECODE_HERE}(c))", codes.tolist()))
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for code, pixels in zip(codes, here, strict=True):
+            served = http.get(http_call(http, "decode", [code.tolist()])[0]["url"]).content
+            model = np.asarray(Image.open(io.BytesIO(served)).convert("L"), dtype=np.float32).reshape(-1)
+            assert np.abs(np.round(np.clip(pixels, 0, 1) * 255) - model).max() <= 1
+
+
+def test_a_smaller_model_decodes_in_the_page_too(browser, tmp_path):
+    from ae.train import main as train
+
+    path = tmp_path / "ae-8.safetensors"
+    train(["--code-size", "8", "--epochs", "1", "--limit", "500", "--data-dir", str(FIXTURES), "--out", str(path),
+           "--no-progress"])
+    with AppServer(AE_CHECKPOINT=str(path)) as small:
+        page = open_app(browser, small.url)
+        try:
+            assert page.locator("#sliders input[data-dim]").count() == 8
+            assert_page_decodes_like_server(page, small.url)
+        finally:
+            page.close()
+
+
+def test_without_the_weights_the_server_decodes_every_move(browser, server):
+    page = open_app(browser, server.url, block_weights=True)
+    try:
+        recon = page.locator("#recon img")
+        slider = page.locator("[id^=dim-] input[type=range]").first
+        drag(page, slider, 0.5, 0.8, steps=3)
+        expect(recon).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
+        expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
+        expect(page.locator("#recon canvas.in-page-decode")).to_have_count(0)
+        codes_match(page)
+    finally:
+        page.close()
 
 
 def test_the_other_dimensions_open_and_steer(page):
@@ -129,6 +219,7 @@ def test_the_other_dimensions_open_and_steer(page):
         page.keyboard.press("ArrowRight")
     expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
     expect(more).to_have_attribute("open", "")
+    codes_match(page)
 
 
 def test_first_launch_progress_page_turns_into_the_app(browser):

@@ -1,11 +1,15 @@
 """The main view: draw, upload or pick a digit; see what the encoder sees, the code and the reconstruction;
 steer the code with sliders. `build(engine, examples)` adds it to the page being built."""
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
+from ae.export import export_decoder
 from ae.inference import Engine, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.errors import on_page
@@ -73,6 +77,15 @@ class Handlers:
         return (*self.on_slide(encoded, code), code)
 
 
+def decoder_url(engine: Engine) -> str:
+    """The served decoder's weights as a file the page fetches from this app (ae.export), and its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="ae-decoder-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = export_decoder(engine.model, folder / "decoder.safetensors")
+    gr.set_static_paths([folder])  # Gradio serves this folder's files, and no other of this process's temp files
+    return f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
+
+
 def build(engine: Engine, examples: Path) -> Handlers:
     """Add the view to the Blocks being built; returns its handlers (tests call them in-process)."""
     h = Handlers(engine, trusted=(examples,))
@@ -96,7 +109,7 @@ def build(engine: Engine, examples: Path) -> Handlers:
                     )
                     gr.Examples(sorted(str(p) for p in examples.glob("*.png")), inputs=upload,
                                 label="Or pick a real MNIST test digit", examples_per_page=20)
-        with gr.Column(scale=1, min_width=320):
+        with gr.Column(scale=1, min_width=320):  # the pictures with the sliders right under them
             with gr.Row():  # captions above the pictures: a label drawn on a picture would hide its top rows
                 gr.Markdown("**What the encoder sees**", elem_classes="caption")
                 gr.Markdown("**What the decoder rebuilds**", elem_classes="caption")
@@ -106,21 +119,23 @@ def build(engine: Engine, examples: Path) -> Handlers:
                                        elem_id="model-input")
                 recon = gr.Image(label="What the decoder rebuilds", show_label=False, format="png",
                                  interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
-            gr.Markdown(f"Left: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is what "
-                        f"the encoder reads. Right: the picture the decoder draws from the {d} numbers alone.")
             message = gr.Markdown(START, elem_classes="status", elem_id="message")
-    gr.Markdown(f"### The code: {d} numbers\nEach bar is one number of the code (blue above zero, orange below); "
+            with gr.Row(equal_height=True):
+                gr.Markdown(f"**Steer the code:** each slider is one of the {d} numbers, the most variable "
+                            f"first; the decoder redraws as you move it.", elem_classes="steer")
+                reset = gr.Button("Reset to the encoded code", variant="secondary", size="sm", elem_id="reset",
+                                  scale=0, min_width=200)
+            sliders = LatentSliders(h.slider_values(h.mean_code), low=engine.low.tolist(), high=engine.high.tolist(),
+                                    order=engine.by_importance, shown=min(TOP_SLIDERS, d), label="code",
+                                    elem_id="sliders", decoder_url=decoder_url(engine), target="recon")
+    gr.Markdown(f"Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is "
+                f"what the encoder reads. Right: the picture the decoder draws from the {d} numbers alone.\n\n"
+                f"### The code: {d} numbers\nEach bar is one number of the code (blue above zero, orange below); "
                 f"the grey band is where that number usually lies for MNIST digits (mean ± one standard "
                 f"deviation). The square shows the same {d} numbers as a grid, coloured by the key below it.")
     code_html = gr.HTML(elem_id="code-chart")
     code_numbers = gr.Textbox(label="The code as numbers (copy them, or send them to /decode)", lines=2,
                               max_lines=6, buttons=["copy"], interactive=False, elem_id="code-numbers")
-
-    gr.Markdown("### Steer the code\nMove a slider to change one number of the code; the decoder redraws at "
-                "once. The dimensions that vary most across MNIST come first.")
-    reset = gr.Button("Reset sliders to the encoded code", variant="secondary", elem_id="reset")
-    sliders = LatentSliders(h.slider_values(h.mean_code), low=engine.low.tolist(), high=engine.high.tolist(),
-                            order=engine.by_importance, shown=min(TOP_SLIDERS, d), label="code", elem_id="sliders")
 
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders]
     # The page's own events: callable by clients (the tests use them) but left out of the API docs. Image

@@ -38,12 +38,14 @@ class LatentSliders(gr.HTML):
     """
 
     def __init__(self, value: list[float] | None = None, *, low: list[float], high: list[float], order: list[int],
-                 shown: int = 8, **kwargs):
+                 shown: int = 8, decoder_url: str = "", target: str = "", **kwargs):
+        """decoder_url: the decoder's weights (ae.export) for the page to draw each move itself over the
+        element with id `target`; with no URL, or if it cannot be used, every move is decoded by the server."""
         # Gradio rebuilds the component from these arguments, without `value`, for each gr.update() of it.
         super().__init__(
             value=value, html_template=TEMPLATE, js_on_load=static("sliders.js"),
             head=f"<style>{static('sliders.css')}</style>",
-            low=low, high=high, order=order, shown=shown, **kwargs,
+            low=low, high=high, order=order, shown=shown, decoder_url=decoder_url, target=target, **kwargs,
         )
 
     def preprocess(self, payload):

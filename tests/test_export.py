@@ -1,0 +1,56 @@
+"""The decoder exported for the page: its layer list, its size, and how close its pictures are."""
+
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+from ae.export import decoder_layers, export_decoder, run_exported
+from ae.model import AEConfig, Autoencoder
+
+
+def random_codes(ckpt, n=100, seed=0):
+    """Codes spread over the sliders' ranges (the training range with a 25% margin each side)."""
+    lo, hi = ckpt.stats.min, ckpt.stats.max
+    lo, hi = lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo)
+    return lo + (hi - lo) * torch.rand(n, len(lo), generator=torch.Generator().manual_seed(seed))
+
+
+def test_the_exported_decoder_draws_within_one_level_of_the_model(tmp_path):
+    ckpt = load_checkpoint(DEFAULT_PATH)
+    path = export_decoder(ckpt.model, tmp_path / "decoder.safetensors")
+    codes = random_codes(ckpt)
+    with torch.inference_mode():
+        model = ckpt.model.decode(codes).reshape(len(codes), -1)
+    page = run_exported(path, codes)
+    assert (page - model).abs().max() < 1 / 255
+    assert path.stat().st_size < 450_000  # float16: half of float32's 872 KB
+
+
+def test_the_layer_list_follows_the_model():
+    model = Autoencoder(AEConfig(code_size=8, hidden=32, code_activation="none"))
+    assert decoder_layers(model) == [
+        {"weight": "decoder.0.weight", "bias": "decoder.0.bias", "activation": "relu"},
+        {"weight": "decoder.2.weight", "bias": "decoder.2.bias", "activation": "sigmoid"},
+    ]
+
+
+def test_any_code_size_exports(tmp_path):
+    model = Autoencoder(AEConfig(code_size=8, hidden=32)).eval()
+    path = export_decoder(model, tmp_path / "d.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        assert f.get_tensor("decoder.0.weight").shape == (32, 8)
+    assert meta["code_size"] == "8" and meta["side"] == "28" and len(json.loads(meta["layers"])) == 2
+    codes = torch.randn(5, 8)
+    with torch.inference_mode():
+        assert torch.allclose(run_exported(path, codes), model.decode(codes).reshape(5, -1), atol=2e-3)
+
+
+def test_a_layer_the_page_cannot_run_is_refused():
+    model = Autoencoder(AEConfig(code_size=8, hidden=32))
+    model.decoder[1] = torch.nn.Tanh()
+    with pytest.raises(ValueError, match="cannot run a Tanh after decoder.0"):
+        decoder_layers(model)
