@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,22 @@ def save_artifact(path: os.PathLike, kind: str, tensors: dict[str, torch.Tensor]
         raise
     _fsync_dir(path.parent)  # make the rename itself durable
     return path
+
+
+def remove_stale_temporaries(path: os.PathLike, older_than: float = 60.0) -> list[Path]:
+    """Delete the temporary files that writes of path left behind (a write killed before its rename leaves
+    `.NAME.*.tmp`), if older than `older_than` seconds: a younger one may be another process's write in
+    progress. Returns what was deleted."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to delete: nothing to clean
+            pass
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:

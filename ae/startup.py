@@ -5,16 +5,22 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ae.checkpoint import DEFAULT_PATH, Checkpoint, CheckpointError, load_checkpoint
+from ae.checkpoint import DEFAULT_PATH, Checkpoint, CheckpointError, load_checkpoint, remove_stale_temporaries
 from ae.train import FIRST_LAUNCH, train_and_save
 
 
-def ensure_checkpoint(path: Path = DEFAULT_PATH, data_dir=None, log=print, progress: bool = True) -> Checkpoint:
-    """Load path, or train it with the first-launch settings when it is missing or unreadable."""
+def ensure_checkpoint(path: Path = DEFAULT_PATH, data_dir=None, log=print, progress: bool = True,
+                      train: bool = True) -> Checkpoint:
+    """Load path, first removing what killed writes of it left; when it is missing or unreadable, train it with
+    the first-launch settings (or, with train=False, raise the CheckpointError)."""
     path = Path(path)
+    for tmp in remove_stale_temporaries(path):
+        log(f"Removed {tmp.name}, left by a write that did not finish.")
     try:
         return load_checkpoint(path)
     except CheckpointError as e:
+        if not train:
+            raise
         log(f"No usable checkpoint ({e}).")
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path) + ".lock")

@@ -2,14 +2,16 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import pytest
 
-from ae.checkpoint import load_checkpoint
+from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.startup import ensure_checkpoint
 from tests.app_server import ROOT, AppServer, wait_for
 from tests.conftest import FIXTURES
@@ -122,3 +124,19 @@ def test_the_app_serves_a_checkpoint_of_any_code_size(tmp_path):
     sliders = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "sliders"]
     assert len(sliders[0]["props"]["props"]["order"]) == 8 and len(sliders[0]["props"]["value"]) == 8
     assert f"Serving {path}: autoencoder 784 -> 256 -> 8" in server.output()
+
+
+def test_a_start_removes_what_a_killed_write_left_and_nothing_younger(tmp_path):
+    path = tmp_path / "ae.safetensors"
+    shutil.copy(DEFAULT_PATH, path)
+    stale, fresh = tmp_path / ".ae.safetensors.k1ll3d.tmp", tmp_path / ".ae.safetensors.wr1t1ng.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    fresh.write_bytes(b"another process's write in progress")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    lines = []
+    ensure_checkpoint(path, log=lines.append, train=False)
+    assert not stale.exists() and fresh.exists()
+    assert lines == ["Removed .ae.safetensors.k1ll3d.tmp, left by a write that did not finish."]
+    with pytest.raises(CheckpointError):
+        ensure_checkpoint(tmp_path / "missing.safetensors", train=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from ae.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from ae.checkpoint import Checkpoint, CheckpointError
 from ae.data import MNISTNotFound
 from ae.startup import ensure_checkpoint
 from ae.ui import static
@@ -40,7 +40,7 @@ def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
     """The checkpoint at path; if it is missing or unusable, train one first (ae.startup), showing the
     progress at the app's address meanwhile. With no MNIST to train on, exit with directions."""
     try:
-        return load_checkpoint(path)
+        return ensure_checkpoint(path, train=False)
     except CheckpointError:
         pass
     try:
