@@ -138,12 +138,20 @@ def preprocess(img: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def image_from_array(arr: np.ndarray) -> Image.Image:
-    """(H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1] -> PIL image."""
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array -> PIL image. uint8 is taken as is; other types are
+    scaled from [0, 1] when they fit it, else from [0, 255], else from [0, their maximum]; NaN counts as 0."""
+    arr = np.asarray(arr)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.size == 0 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        raise InputError(f"Cannot read an image array of shape {arr.shape}: it needs height x width pixels with "
+                         f"1, 3 or 4 channels.")
     if arr.dtype != np.uint8:
-        arr = np.clip(np.nan_to_num(arr.astype(np.float32)) * (255 if arr.max() <= 1 else 1), 0, 255).astype(np.uint8)
-    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4)):
-        return Image.fromarray(arr)
-    raise InputError(f"Cannot read an image array of shape {arr.shape}.")
+        values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        top = max(float(values.max()), 1.0)
+        top = 1.0 if top <= 1 else 255.0 if top <= 255 else top
+        arr = np.clip(np.round(values / top * 255), 0, 255).astype(np.uint8)
+    return Image.fromarray(arr)
 
 
 def decoded_bytes(img: Image.Image) -> int:

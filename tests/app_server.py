@@ -55,7 +55,8 @@ class CallError(RuntimeError):
 def http_call(http, name: str, data: list):
     """One call through Gradio's HTTP API with an httpx client: POST starts it, GET streams the result
     (server-sent events). Returns the outputs; raises CallError with the server's message on an error."""
-    started = http.post(f"/gradio_api/call/{name}", json={"data": data})
+    body = json.dumps({"data": data})  # NaN and infinities go out as JavaScript's tokens, as a hostile client may
+    started = http.post(f"/gradio_api/call/{name}", content=body, headers={"content-type": "application/json"})
     if started.status_code != 200 or "event_id" not in started.text:
         raise RuntimeError(f"{name} was not started: HTTP {started.status_code} {started.text[:500]}")
     event_id = started.json()["event_id"]
