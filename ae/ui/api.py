@@ -12,6 +12,10 @@ from ae.ui.inputs import uploaded
 from ae.ui.render import to_image
 
 ENDPOINTS = ("encode", "decode", "reconstruct")
+# How many calls of each endpoint run at once. A decode is ~2 ms of CPU: any number may run together. An
+# image endpoint can take up to ~0.3 s on the largest accepted upload: a few at a time, so one such call
+# holds a slot, not the queue (Gradio's default is one at a time per event).
+CONCURRENCY = {"encode": 4, "decode": None, "reconstruct": 4}
 
 
 def as_file(img: Image.Image) -> FileData:
@@ -51,5 +55,5 @@ def build(engine: Engine, trusted: tuple = ()) -> dict:
     }
     fns = endpoints(engine, trusted)
     for name, fn in fns.items():
-        gr.api(fn, api_name=name, api_description=described[name])
+        gr.api(fn, api_name=name, api_description=described[name], concurrency_limit=CONCURRENCY[name])
     return fns

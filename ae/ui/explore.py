@@ -20,6 +20,7 @@ from ae.uploads import MAX_FILE_BYTES
 
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a folded section
 START = "Draw, upload or pick a digit to begin."
+IMAGE_CONCURRENCY = 4  # image events at once (up to ~0.3 s each for the largest uploads); decodes: no limit
 
 
 class Handlers:
@@ -141,11 +142,13 @@ def build(engine: Engine, examples: Path) -> Handlers:
     # The page's own events: callable by clients (the tests use them) but left out of the API docs. Image
     # events take Gradio's payload unopened (preprocess=False): ae.ui.inputs decides what may be read.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
-    sketch.change(h.on_draw, sketch, shown_outputs, api_name="draw", preprocess=False, **ui)
-    upload.change(h.on_upload, upload, shown_outputs, api_name="upload", preprocess=False, **ui)
+    images = dict(preprocess=False, concurrency_limit=IMAGE_CONCURRENCY)
+    sketch.change(h.on_draw, sketch, shown_outputs, api_name="draw", **images, **ui)
+    upload.change(h.on_upload, upload, shown_outputs, api_name="upload", **images, **ui)
     sliders.input(h.on_slide, [encoded, sliders], [recon, code_html, code_numbers, message], api_name="slide",
                   concurrency_limit=None, **ui)
-    reset.click(h.on_reset, encoded, [recon, code_html, code_numbers, message, sliders], api_name="reset", **ui)
+    reset.click(h.on_reset, encoded, [recon, code_html, code_numbers, message, sliders], api_name="reset",
+                concurrency_limit=None, **ui)
     return h
 
 

@@ -12,6 +12,11 @@ from ae.uploads import MAX_FILE_BYTES
 
 TITLE = "Autoencoder playground"
 DELETE_CACHE = (600, 3600)  # every 10 minutes, delete the uploads and outputs older than an hour
+# Gradio keeps a session (~57 KB here: a copy of every component's config) for each visitor and for each API
+# call, up to this many, dropping the least recently used. Its default, 10,000, let 10,000 API calls take
+# ~690 MB; 2,000 bound them to ~130 MB. A visitor's session is used again at each of its events, so it is
+# dropped only after 2,000 other sessions were used since (its reset button then returns to the average code).
+SESSIONS = 2000
 # System fonts only: the default Google-hosted ones would make every visitor's browser call out.
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -43,4 +48,5 @@ def serve(demo: gr.Blocks) -> None:
     # show_error: Gradio's own refusals (a path it did not receive, missing inputs) reach API clients with
     # their message instead of {"error": null}; the app's handlers never let an exception's text through.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
-           js=static("select_brush.js"), show_error=True, app_kwargs={"middleware": [BodyLimit.middleware()]})
+           js=static("select_brush.js"), show_error=True, state_session_capacity=SESSIONS,
+           app_kwargs={"middleware": [BodyLimit.middleware()]})

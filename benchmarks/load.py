@@ -1,0 +1,218 @@
+"""Throughput of one `python app.py` under concurrent HTTP clients, and a classroom of visitors.
+
+    GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.load throughput --clients 1 4 16 --seconds 15
+    GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.load classroom --visitors 30 --seconds 60
+
+throughput: each client calls /decode in a loop with codes of its own and checks every picture against the
+model called directly (a wrong or mixed-up answer counts as an error); prints decodes per second,
+p50/p95 and errors for each client count.
+
+classroom: each visitor draws (a /reconstruct of a 280x280 drawing) every 4-8 s and in between drags
+sliders in bursts (the page's /slide event, a code every 400 ms, as the in-page decoder sends them, or
+every 16 ms with --server-decodes, as a page without it does); prints p50/p95 per event kind, errors, the
+server's CPU use and its memory.
+
+All traffic goes to a server this script starts on 127.0.0.1, and every loop ends by itself.
+"""
+
+import argparse
+import os
+import random
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+from ae.inference import Engine
+from tests.app_server import AppServer, CallError, http_call
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def percentiles(ms: list[float]) -> str:
+    if not ms:
+        return "no calls"
+    p50, p95 = np.percentile(ms, [50, 95])
+    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+
+
+def expected_picture(engine: Engine, code: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(engine.decode(code), 0, 1) * 255)
+
+
+def served_picture(out: dict) -> np.ndarray:
+    """The PNG a /decode wrote, read from the server's cache on this machine (not fetched: the load is the
+    decodes, and a second request per call would halve what is measured)."""
+    return np.asarray(Image.open(out["path"]).convert("L"), dtype=np.float32)
+
+
+def throughput(server: AppServer, engine: Engine, clients: int, seconds: float) -> dict:
+    """`clients` threads calling /decode for `seconds`; each answer checked against the model."""
+    lock, times, errors = threading.Lock(), [], []
+    stop = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        rng = np.random.default_rng(i)
+        codes = [engine.low + (engine.high - engine.low) * rng.random(engine.code_size) for _ in range(8)]
+        wanted = [expected_picture(engine, c.astype(np.float32)) for c in codes]
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            n = 0
+            while time.monotonic() < stop:
+                k = n % len(codes)
+                start = time.perf_counter()
+                try:
+                    out = http_call(http, "decode", [codes[k].tolist()])[0]
+                    took = (time.perf_counter() - start) * 1000  # the call, not the check below
+                    if np.abs(served_picture(out) - wanted[k]).max() > 1:
+                        raise RuntimeError("a picture that is not this code's")
+                    with lock:
+                        times.append(took)
+                except (CallError, RuntimeError, httpx.HTTPError) as e:
+                    with lock:
+                        errors.append(str(e)[:100])
+                n += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return {"clients": clients, "decodes_per_s": len(times) / elapsed, "calls": len(times), "errors": len(errors),
+            "p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)),
+            "first_error": errors[0] if errors else None}
+
+
+def drawing(path: Path, rng: random.Random) -> dict:
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    pts = [(rng.randint(60, 220), rng.randint(40, 240)) for _ in range(4)]
+    ImageDraw.Draw(img).line(pts, fill=(0, 0, 0, 255), width=20)
+    img.save(path)
+    return path
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, slide_every: float) -> dict:
+    lock = threading.Lock()
+    times: dict[str, list[float]] = {"reconstruct": [], "slide": []}
+    errors: list[str] = []
+    stop = time.monotonic() + seconds
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / "ae-classroom"
+    folder.mkdir(exist_ok=True)
+
+    def visitor(i: int) -> None:
+        rng = random.Random(i)
+        path = drawing(folder / f"visitor-{i}.png", rng)
+        time.sleep(rng.random() * 4)  # they do not all start at once
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            with path.open("rb") as f:
+                uploaded = http.post("/gradio_api/upload", files={"files": (path.name, f, "image/png")}).json()[0]
+            image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+            while time.monotonic() < stop:
+                t = time.perf_counter()
+                try:
+                    code = http_call(http, "reconstruct", [image])[2]
+                    with lock:
+                        times["reconstruct"].append((time.perf_counter() - t) * 1000)
+                except (CallError, RuntimeError, httpx.HTTPError) as e:
+                    with lock:
+                        errors.append(f"reconstruct: {str(e)[:80]}")
+                    continue
+                burst_end = time.monotonic() + rng.uniform(3, 7)  # drag sliders, then draw again
+                dim = engine.by_importance[rng.randrange(8)]
+                while time.monotonic() < min(burst_end, stop):
+                    code[dim] = float(engine.low[dim] + (engine.high[dim] - engine.low[dim]) * rng.random())
+                    t = time.perf_counter()
+                    try:
+                        http_call(http, "slide", [None, code])
+                        with lock:
+                            times["slide"].append((time.perf_counter() - t) * 1000)
+                    except (CallError, RuntimeError, httpx.HTTPError) as e:
+                        with lock:
+                            errors.append(f"slide: {str(e)[:80]}")
+                    time.sleep(slide_every)
+
+    pid = server.proc.pid
+    cpu0, rss0, t0 = cpu_seconds(pid), rss_mb(pid), time.monotonic()
+    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(visitors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    return {"visitors": visitors, "seconds": round(elapsed, 1),
+            **{f"{k}_calls": len(v) for k, v in times.items()},
+            **{k: percentiles(v) for k, v in times.items()},
+            "errors": len(errors), "first_error": errors[0] if errors else None,
+            "server_cpu_percent_of_one_core": round(100 * (cpu_seconds(pid) - cpu0) / elapsed),
+            "server_rss_mb": f"{rss0:.0f} -> {rss_mb(pid):.0f}"}
+
+
+def memory(server: AppServer, engine: Engine, calls: int) -> str:
+    """The server's resident memory before and after `calls` API calls, a third each of /decode, /encode and
+    /reconstruct, each call a new Gradio session (as plain HTTP clients are)."""
+    path = drawing(Path(os.environ.get("TMPDIR", "/tmp")) / "ae-memory.png", random.Random(0))
+    before = rss_mb(server.proc.pid)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        with path.open("rb") as f:
+            image = {"path": http.post("/gradio_api/upload", files={"files": (path.name, f, "image/png")}).json()[0],
+                     "meta": {"_type": "gradio.FileData"}}
+        for i in range(calls):
+            name, data = [("decode", [[0.0] * engine.code_size]), ("encode", [image]), ("reconstruct", [image])][i % 3]
+            http_call(http, name, data)
+            if (i + 1) % 2000 == 0:
+                print(f"  after {i + 1} calls: {rss_mb(server.proc.pid):.0f} MB", flush=True)
+    after = rss_mb(server.proc.pid)
+    return f"{calls} mixed API calls: server RSS {before:.0f} -> {after:.0f} MB ({after - before:+.0f} MB)"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("throughput")
+    t.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    t.add_argument("--seconds", type=float, default=15)
+    c = sub.add_parser("classroom")
+    c.add_argument("--visitors", type=int, nargs="+", default=[30])
+    c.add_argument("--seconds", type=float, default=60)
+    c.add_argument("--server-decodes", action="store_true",
+                   help="slide events every 16 ms, as without the page's decoder")
+    m = sub.add_parser("memory")
+    m.add_argument("--calls", type=int, default=10_000)
+    args = p.parse_args()
+    engine = Engine(load_checkpoint(DEFAULT_PATH))
+    with AppServer() as server:
+        with httpx.Client(base_url=server.url, timeout=60) as http:  # warm up
+            for _ in range(20):
+                http_call(http, "decode", [[0.0] * engine.code_size])
+        if args.what == "throughput":
+            for n in args.clients:
+                r = throughput(server, engine, n, args.seconds)
+                print(f"{n:>3} clients: {r['decodes_per_s']:6.1f} decodes/s, p50 {r['p50_ms']:.1f} ms, "
+                      f"p95 {r['p95_ms']:.1f} ms, {r['calls']} calls, {r['errors']} errors"
+                      + (f" ({r['first_error']})" if r["errors"] else ""), flush=True)
+        elif args.what == "memory":
+            print(memory(server, engine, args.calls), flush=True)
+        else:
+            for n in args.visitors:
+                r = classroom(server, engine, n, args.seconds, 0.016 if args.server_decodes else 0.4)
+                print(", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
