@@ -7,10 +7,12 @@ differ from the defaults). One builder per kind; each prints the figures of what
 import argparse
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from ae.checkpoint import WEIGHTS_DIR, CheckpointError, read_manifest, save_checkpoint
+from ae.checkpoint import WEIGHTS_DIR, CheckpointError, read_manifest, save_checkpoint, save_pca
 from ae.data import MNISTNotFound, Split, load_mnist
+from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, fit, resolve_device
 
 
@@ -23,8 +25,16 @@ def build_autoencoder(entry: dict, out: Path, train: Split, test: Split, device:
             "train_seconds": ckpt.metrics["train_seconds"]}
 
 
+def build_pca(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Fit PCA on the training digits; its figures: test MSE at each of the entry's "sizes"."""
+    pca = fit_pca(train.images)
+    mse = {str(k): round(pca_test_mse(pca, test.images, k), 6) for k in entry.get("sizes", [])}
+    save_pca(out, replace(pca, metrics={"test_mse": mse}))
+    return {"test_mse": mse}
+
+
 # One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
-BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder}
+BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca}
 
 
 def main(argv=None) -> None:

@@ -21,6 +21,7 @@ from safetensors.torch import save as safetensors_bytes
 
 from ae.latent import CodeStats
 from ae.model import AEConfig, Autoencoder
+from ae.pca import PCA
 
 FORMAT = "ae-mnist/2"
 OLD_FORMATS = ("ae-mnist/1",)  # autoencoders saved before the metadata named a kind and kept a history
@@ -216,5 +217,23 @@ def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, t
     return Checkpoint(model, CodeStats.from_tensors(tensors), train, metrics, history, path)
 
 
+def save_pca(path: os.PathLike, pca: PCA) -> Path:
+    """Write a PCA basis (see ae.pca) with its figures, atomically."""
+    return save_artifact(path, PCA.kind, pca.to_tensors(), {"metrics": pca.metrics})
+
+
+def _load_pca(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> PCA:
+    (metrics,) = _json_objects(path, metadata, "metrics")
+    try:
+        mean, components, variance = tensors["mean"], tensors["components"], tensors["variance"]
+    except KeyError as e:
+        raise CheckpointError(path, f"missing tensor {e}") from None
+    d = mean.shape[0] if mean.ndim == 1 else -1
+    if components.ndim != 2 or components.shape[1] != d or variance.shape != (components.shape[0],):
+        raise CheckpointError(path, f"PCA shapes do not fit: mean {tuple(mean.shape)}, components "
+                                    f"{tuple(components.shape)}, variance {tuple(variance.shape)}")
+    return PCA(mean, components, variance, metrics)
+
+
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
-LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder}
+LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca}
