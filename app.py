@@ -18,19 +18,26 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.inference import Engine
-from ae.ui import api, explore, page
+from ae.ui import api, explore, page, sizes
 from ae.ui.serve import load_or_train
+from ae.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
 
-ENGINE = Engine(load_or_train(CHECKPOINT, endpoints=api.ENDPOINTS + explore.EVENTS))
+SERVED = load_or_train(CHECKPOINT, endpoints=api.ENDPOINTS + explore.EVENTS)
+ENGINE = Engine(SERVED)
+ZOO = load_zoo(served=SERVED if CHECKPOINT == DEFAULT_PATH else None)  # the models the other views compare
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
-print(f"Serving {CHECKPOINT}: {ENGINE.describe()}", flush=True)
+print(f"Serving {CHECKPOINT}: {ENGINE.describe()}; comparing code sizes {ZOO.sizes}", flush=True)
 
 with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
     gr.Markdown(page.intro(ENGINE))
-    explore.build(ENGINE, EXAMPLES)
+    with gr.Tabs():
+        with gr.Tab("Draw and steer", id="explore"):
+            _, current = explore.build(ENGINE, EXAMPLES)
+        with gr.Tab("Code sizes and PCA", id="sizes"):
+            sizes.build(ZOO, current, trusted=(EXAMPLES,))
     gr.Markdown(page.API_NOTE)
     api.build(ENGINE, trusted=(EXAMPLES,))
 

@@ -177,3 +177,29 @@ def test_api_page_lists_the_three_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/encode", "/decode", "/reconstruct"} <= set(endpoints)
     assert not {"/draw", "/upload", "/slide", "/reset"} & set(endpoints)  # page plumbing stays out of the docs
+
+
+def test_the_code_size_endpoints(client, seven):
+    figures = client.predict(api_name="/test_figures")
+    sizes = [f["code_size"] for f in figures]
+    assert 64 in sizes and len(sizes) >= 2
+    for f in figures:  # the shipped recipe beats the best linear code at every size
+        assert f["autoencoder_test_mse"] < f["pca_test_mse"], f
+    for size in (min(sizes), 64):
+        for method in ("autoencoder", "pca"):
+            picture, mse = client.predict(handle_file(seven), size, method, api_name="/reconstruct_at_size")
+            assert grey(picture).shape == (28, 28) and 0 <= mse < 0.2
+    _, small = client.predict(handle_file(seven), min(sizes), "autoencoder", api_name="/reconstruct_at_size")
+    _, large = client.predict(handle_file(seven), 64, "autoencoder", api_name="/reconstruct_at_size")
+    assert large < small  # a real 7 loses more through the smallest code
+
+
+@pytest.mark.parametrize(("size", "method", "words"), [
+    (3, "autoencoder", "code_size must be one of"),
+    ("64", "pca", "code_size must be one of"),
+    (True, "pca", "code_size must be one of"),
+    (64, "tsne", "method must be 'autoencoder' or 'pca'"),
+])
+def test_the_code_size_endpoint_refuses_what_it_cannot_do(client, seven, size, method, words):
+    with pytest.raises(AppError, match=words):
+        client.predict(handle_file(seven), size, method, api_name="/reconstruct_at_size")

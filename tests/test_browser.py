@@ -5,6 +5,7 @@ latency itself is measured by benchmarks/latency.py, not here. On a failure the 
 saved (to $AE_SCREENSHOTS, else the test's tmp dir) and its path is in the failure message.
 """
 
+import base64
 import io
 import os
 import re
@@ -204,6 +205,20 @@ def test_without_the_weights_the_server_decodes_every_move(browser, server):
         codes_match(page)
     finally:
         page.close()
+
+
+def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
+    """After the drawing of test_draw_then_steer: the second tab rebuilds it at every size, by both methods."""
+    page.get_by_role("tab", name="Code sizes and PCA").click()
+    pictures = page.locator("#sizes-table img")
+    expect(pictures.first).to_be_visible(timeout=WAIT)
+    assert pictures.count() >= 4 and pictures.count() % 2 == 0
+    for i in range(pictures.count()):
+        data = base64.b64decode(pictures.nth(i).get_attribute("src").split(",", 1)[1])
+        seen = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.float32) / 255
+        assert seen.max() > 0.3 and seen.std() > 0.05, i  # a picture, not a blank
+    assert page.locator("#sizes-plot circle").count() == pictures.count()
+    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_the_other_dimensions_open_and_steer(page):

@@ -167,10 +167,10 @@ def test_failed_write_leaves_the_old_checkpoint_and_no_temp_file(saved, ckpt, mo
 def test_kind_decides_the_loader(tmp_path, saved, ckpt):
     assert isinstance(load(saved), Checkpoint)
     other = tmp_path / "other.safetensors"
-    _write_raw(other, _tensors(ckpt), kind="pca")
-    with pytest.raises(CheckpointError, match="unknown kind 'pca'"):
+    _write_raw(other, _tensors(ckpt), kind="umap")
+    with pytest.raises(CheckpointError, match="unknown kind 'umap'"):
         load(other)
-    with pytest.raises(CheckpointError, match="holds a 'pca', not an autoencoder"):
+    with pytest.raises(CheckpointError, match="holds a 'umap', not an autoencoder"):
         load_checkpoint(other)
 
 

@@ -29,8 +29,9 @@ def seven(tmp_path, mnist_test, handlers):
 
 
 def test_upload_shows_every_output(handlers, seven):
-    model_input, recon, chart, numbers, message, encoded, sliders = handlers.on_upload(seven)
+    model_input, recon, chart, numbers, message, encoded, sliders, current = handlers.on_upload(seven)
     assert model_input.size == recon.size == (280, 280)
+    assert current.shape == (28, 28) and current.max() > 0.9  # for the other views
     assert "MSE" in message and len(encoded) == 64 and chart.count("<title>dimension") == 128
     assert sliders == pytest.approx(np.clip(encoded, handlers.engine.low, handlers.engine.high), abs=1e-3)
 
@@ -38,8 +39,9 @@ def test_upload_shows_every_output(handlers, seven):
 def test_a_file_outside_the_trusted_folders_is_refused_on_the_page(handlers, tmp_path, mnist_test):
     outside = tmp_path.parent / "elsewhere.png"
     Image.fromarray(mnist_test.images[0].numpy()).save(outside)
-    model_input, recon, chart, numbers, message, encoded, _ = handlers.on_upload({"path": str(outside)})
-    assert model_input is None and recon is None and encoded is None and "not uploaded" in message
+    model_input, recon, chart, numbers, message, encoded, _, current = handlers.on_upload({"path": str(outside)})
+    assert model_input is None and recon is None and encoded is None and current is None
+    assert "not uploaded" in message
 
 
 def test_draw_reads_the_drawing_the_page_sent_ahead(handlers):
@@ -48,19 +50,19 @@ def test_draw_reads_the_drawing_the_page_sent_ahead(handlers):
     buf = io.BytesIO()
     img.save(buf, "PNG")
     handlers.blobs["abc"] = EditorDataBlobs(background=None, layers=[], composite=buf.getvalue())
-    model_input, _, _, _, message, _, _ = handlers.on_draw({"composite": None, "id": "abc"})
+    model_input, _, _, _, message, _, _, _ = handlers.on_draw({"composite": None, "id": "abc"})
     assert "MSE" in message and "abc" not in handlers.blobs  # consumed
     assert np.asarray(model_input).max() > 200
 
 
 @pytest.mark.parametrize("sketch", [None, {"composite": None, "id": "never-sent"}, {"id": ["x"]}, "canvas"])
 def test_an_empty_canvas_says_so(handlers, sketch):
-    *_, message, encoded, _ = handlers.on_draw(sketch)
+    *_, message, encoded, _, _ = handlers.on_draw(sketch)
     assert EMPTY_CANVAS in message and encoded is None
 
 
 def test_slide_and_reset(handlers, seven):
-    encoded = handlers.on_upload(seven)[5]
+    encoded = handlers.on_upload(seven)[5]  # the code
     edited = list(encoded)
     dim = handlers.engine.by_importance[0]
     edited[dim] = float(handlers.engine.high[dim])
@@ -82,6 +84,6 @@ def test_a_bug_gets_a_plain_message_and_a_logged_traceback(handlers, seven, monk
 
     monkeypatch.setattr(handlers.engine, "run_file", broken)
     with caplog.at_level(logging.INFO, logger="ae.app"):
-        *_, message, encoded, _ = handlers.on_upload(seven)
+        *_, message, encoded, _, _ = handlers.on_upload(seven)
     assert UNFORESEEN in message and "internal detail" not in message
     assert caplog.records[-1].exc_info is not None  # the traceback went to the log

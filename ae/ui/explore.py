@@ -53,11 +53,12 @@ class Handlers:
 
     def shown(self, result: Result) -> tuple:
         return (to_image(result.model_input), to_image(result.reconstruction), self.chart(result.code),
-                code_text(result.code), self.status(result), result.code.tolist(), self.slider_values(result.code))
+                code_text(result.code), self.status(result), result.code.tolist(), self.slider_values(result.code),
+                result.model_input)
 
     def cleared(self, message: str) -> tuple:
         """Outputs for a refused input: the message, no pictures or code, the sliders at the average code."""
-        return (None, None, "", "", f"⚠️ {message}", None, self.slider_values(self.mean_code))
+        return (None, None, "", "", f"⚠️ {message}", None, self.slider_values(self.mean_code), None)
 
     def _draw(self, sketch) -> tuple:
         return self.shown(self.engine.run(drawing(sketch, self.blobs)))
@@ -87,11 +88,13 @@ def decoder_url(engine: Engine) -> str:
     return f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
 
 
-def build(engine: Engine, examples: Path) -> Handlers:
-    """Add the view to the Blocks being built; returns its handlers (tests call them in-process)."""
+def build(engine: Engine, examples: Path) -> tuple[Handlers, gr.State]:
+    """Add the view to the Blocks being built; returns its handlers (tests call them in-process) and the
+    state holding the visitor's current model input, (28, 28) (None while there is none), for other views."""
     h = Handlers(engine, trusted=(examples,))
     d = engine.code_size
     encoded = gr.State(None)  # this visitor's last encoded code, for the reset button
+    current = gr.State(None)  # this visitor's current model input
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
             with gr.Tabs():
@@ -138,7 +141,7 @@ def build(engine: Engine, examples: Path) -> Handlers:
     code_numbers = gr.Textbox(label="The code as numbers (copy them, or send them to /decode)", lines=2,
                               max_lines=6, buttons=["copy"], interactive=False, elem_id="code-numbers")
 
-    shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders]
+    shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders, current]
     # The page's own events: callable by clients (the tests use them) but left out of the API docs. Image
     # events take Gradio's payload unopened (preprocess=False): ae.ui.inputs decides what may be read.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
@@ -149,7 +152,7 @@ def build(engine: Engine, examples: Path) -> Handlers:
                   concurrency_limit=None, **ui)
     reset.click(h.on_reset, encoded, [recon, code_html, code_numbers, message, sliders], api_name="reset",
                 concurrency_limit=None, **ui)
-    return h
+    return h, current
 
 
 EVENTS = ("draw", "upload", "slide", "reset")  # the api_names above

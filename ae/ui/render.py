@@ -1,5 +1,8 @@
 """Pictures of model inputs, reconstructions and codes, for people to look at."""
 
+import base64
+import io
+
 import numpy as np
 from PIL import Image
 
@@ -86,3 +89,65 @@ def code_chart(code: np.ndarray, scale: float, typical=None) -> str:
         f'<div style="flex:3;min-width:300px">{"".join(parts)}</div>'
         f'<div style="flex:1;min-width:120px;max-width:180px">{"".join(grid)}</div></div>'
     )
+
+
+def data_uri(x: np.ndarray, scale: int = 4) -> str:
+    """(28, 28) image in [0, 1] -> an inline PNG for HTML."""
+    buf = io.BytesIO()
+    to_image(x, scale).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def sizes_table(rows: list[dict]) -> str:
+    """HTML: the autoencoder's reconstruction at each code size over PCA's, each with its MSE."""
+    head = "".join(f"<th>{r['code_size']}</th>" for r in rows)
+
+    def cells(kind: str) -> str:
+        return "".join(
+            f'<td><img class="digit" src="{data_uri(r[kind])}" alt="{kind}, {r["code_size"]} numbers">'
+            f'<div class="mse">MSE {r[kind + "_mse"]:.4f}</div></td>' if kind in r else "<td>-</td>" for r in rows)
+
+    return ('<table class="sizes"><tr><th>numbers in the code</th>' + head + "</tr>"
+            f'<tr><th>autoencoder</th>{cells("autoencoder")}</tr><tr><th>PCA</th>{cells("pca")}</tr></table>')
+
+
+def mse_plot(figures: list[dict]) -> str:
+    """SVG: test MSE against code size, log-log, one line for the autoencoders and one for PCA."""
+    w, h, left, bottom, pad = 520, 260, 56, 34, 14
+    points = [(f["code_size"], f[key]) for f in figures for key in ("autoencoder_test_mse", "pca_test_mse") if f[key]]
+    if not points:
+        return "<p>No stored figures.</p>"
+    xs, ys = np.log2([p[0] for p in points]), np.log10([p[1] for p in points])
+    x0, x1, y0, y1 = xs.min(), xs.max(), np.floor(ys.min() * 2) / 2, np.ceil(ys.max() * 2) / 2
+
+    def px(k: float) -> float:
+        return left + (np.log2(k) - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
+
+    def py(v: float) -> float:
+        return pad + (y1 - np.log10(v)) / max(y1 - y0, 1e-9) * (h - bottom - pad)
+
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" aria-label="test MSE against code size">']
+    for e in np.arange(y0, y1 + 0.01, 0.5):
+        v = 10**e
+        parts.append(f'<line x1="{left}" x2="{w - pad}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
+                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
+                     f"{v:.3g}</text>")
+    for f in figures:
+        k = f["code_size"]
+        parts.append(f'<text x="{px(k):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
+                     f'fill="#6b7280">{k}</text>')
+    for key, colour, name, dy in (("autoencoder_test_mse", "rgb(37,99,235)", "autoencoder", 18),
+                                  ("pca_test_mse", "rgb(234,88,12)", "PCA", -10)):  # PCA's line lies above
+        line = [(px(f["code_size"]), py(f[key])) for f in figures if f[key]]
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                     + " ".join(f"{a:.1f},{b:.1f}" for a, b in line) + '"/>')
+        for (a, b), f in zip(line, [f for f in figures if f[key]], strict=True):
+            parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{colour}"><title>{name}, '
+                         f'{f["code_size"]} numbers: test MSE {f[key]:.4f}</title></circle>')
+        parts.append(f'<text x="{line[-1][0]:.1f}" y="{line[-1][1] + dy:.1f}" font-size="11" text-anchor="end" '
+                     f'fill="{colour}">{name}</text>')
+    parts.append(f'<text x="{(left + w - pad) / 2:.0f}" y="{h - 4}" font-size="11" text-anchor="middle" '
+                 f'fill="#374151">numbers in the code (log scale)</text>'
+                 f'<text x="12" y="{(h - bottom) / 2:.0f}" font-size="11" text-anchor="middle" fill="#374151" '
+                 f'transform="rotate(-90 12 {(h - bottom) / 2:.0f})">test MSE (log scale)</text></svg>')
+    return "".join(parts)

@@ -1,0 +1,65 @@
+"""How much can a code hold? The current digit rebuilt from codes of 2 to 64 numbers, by an autoencoder of
+each size and by PCA with as many components, and the test-set error of each. `build(zoo, current)`."""
+
+import gradio as gr
+import numpy as np
+from gradio import FileData
+
+from ae.preprocess import InputError, open_image, preprocess
+from ae.ui.api import as_file
+from ae.ui.errors import for_api
+from ae.ui.inputs import uploaded
+from ae.ui.render import mse_plot, sizes_table, to_image
+from ae.zoo import Zoo, reconstructions_by_size, size_figures
+
+EXPLAIN = """### How much can a code hold?
+The same digit squeezed through codes of different sizes. With **too small a code the autoencoder loses
+information** (over-compression): a 2-number code keeps only a rough idea of the digit. **PCA** is the best
+*linear* code of the same size; the autoencoder's decoder is non-linear, so it can rebuild more from the
+same number of numbers (compare the rows, and the lines below)."""
+WAITING = "Draw, upload or pick a digit in the first tab; it is rebuilt here at every code size."
+
+
+def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+    """Add the view (inside the tab being built) and its API endpoints."""
+    figures = size_figures(zoo)
+    gr.Markdown(EXPLAIN)
+    table = gr.HTML(f"<p>{WAITING}</p>", elem_id="sizes-table")
+    gr.Markdown("**Test-set error** (all 10,000 MNIST test digits, the stored figures of each model):")
+    gr.HTML(mse_plot(figures), elem_id="sizes-plot")
+    gr.Markdown("| code size | autoencoder | PCA | autoencoder ÷ PCA |\n|---|---|---|---|\n" + "\n".join(
+        f"| {f['code_size']} | {f['autoencoder_test_mse']:.4f} | "
+        + (f"{f['pca_test_mse']:.4f} | {f['ratio']:.2f} |" if f["pca_test_mse"] else "- | - |") for f in figures))
+
+    def show(x) -> str:
+        if x is None:
+            return f"<p>{WAITING}</p>"
+        return sizes_table(reconstructions_by_size(zoo, np.asarray(x, dtype=np.float32)))
+
+    current.change(show, current, table, api_visibility="undocumented", show_progress="hidden")
+
+    @for_api("reconstruct_at_size")
+    def reconstruct_at_size(image: FileData, code_size: int, method: str) -> tuple[FileData, float]:
+        if method not in ("autoencoder", "pca"):
+            raise InputError(f"method must be 'autoencoder' or 'pca', got {str(method)[:40]!r}.")
+        if not isinstance(code_size, int) or isinstance(code_size, bool) or code_size not in zoo.by_size:
+            raise InputError(f"code_size must be one of {zoo.sizes}, got {str(code_size)[:40]!r}.")
+        if method == "pca" and zoo.pca is None:
+            raise InputError("This server has no PCA basis loaded.")
+        row = next(r for r in reconstructions_by_size(zoo, model_input(image, trusted)) if r["code_size"] == code_size)
+        return as_file(to_image(row[method], scale=1)), row[f"{method}_mse"]
+
+    def figures_table() -> list[dict]:
+        return figures
+
+    gr.api(reconstruct_at_size, api_name="reconstruct_at_size", concurrency_limit=4,
+           api_description="One image, a code size (one of the served sizes) and 'autoencoder' or 'pca' -> the 28x28 "
+                           "reconstruction at that size and its MSE against the model input.")
+    gr.api(figures_table, api_name="test_figures", concurrency_limit=None,
+           api_description="The test-set MSE of the autoencoder and of PCA at each code size, with their ratio.")
+
+
+def model_input(image, trusted: tuple) -> np.ndarray:
+    """The (28, 28) model input of an uploaded image (the preprocessing every model shares)."""
+    img, _ = open_image(uploaded(image, trusted))
+    return preprocess(img)
