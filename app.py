@@ -18,7 +18,7 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.inference import Engine
-from ae.ui import api, explore, page, sizes
+from ae.ui import api, curves, explore, page, plane, sizes
 from ae.ui.serve import load_or_train
 from ae.zoo import load_zoo
 
@@ -38,6 +38,10 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
             _, current = explore.build(ENGINE, EXAMPLES)
         with gr.Tab("Code sizes and PCA", id="sizes"):
             sizes.build(ZOO, current, trusted=(EXAMPLES,))
+        with gr.Tab("The 2-number plane", id="plane"):
+            plane.build(ZOO, current)
+        with gr.Tab("Training curves", id="curves"):
+            curves.build(ZOO, SERVED)
     gr.Markdown(page.API_NOTE)
     api.build(ENGINE, trusted=(EXAMPLES,))
 

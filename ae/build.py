@@ -10,8 +10,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ae.checkpoint import WEIGHTS_DIR, CheckpointError, read_manifest, save_checkpoint, save_pca
+import torch
+
+from ae.checkpoint import (
+    WEIGHTS_DIR,
+    CheckpointError,
+    Codes,
+    Run,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+    save_codes,
+    save_pca,
+    save_run,
+)
 from ae.data import MNISTNotFound, Split, load_mnist
+from ae.latent import encode_all
 from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, fit, resolve_device
 
@@ -33,8 +47,30 @@ def build_pca(entry: dict, out: Path, train: Split, test: Split, device: str) ->
     return {"test_mse": mse}
 
 
+def build_run(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Train by the entry's recipe and keep only the curves (the overfitting and learning-rate runs)."""
+    cfg = TrainConfig.from_dict(entry.get("train", {}))
+    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: None)
+    h = ckpt.history
+    best = min(range(len(h["test_mse"])), key=lambda i: h["test_mse"][i])
+    metrics = {"best_epoch": best + 1, "best_test_mse": h["test_mse"][best], "last_test_mse": h["test_mse"][-1],
+               "last_train_loss": h["train_loss"][-1], "train_seconds": ckpt.metrics["train_seconds"]}
+    save_run(out, Run(cfg.to_dict(), h, metrics))
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def build_codes(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Encode a seeded sample of `count` training digits with the entry's `model` (built before it)."""
+    model = load_checkpoint(out.parent / entry["model"]).model
+    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[: entry.get("count", 5000)]
+    codes = encode_all(model, train.images[pick])
+    save_codes(out, Codes(codes, train.labels[pick], entry["model"]))
+    return {"digits": len(pick), "code_size": codes.shape[1]}
+
+
 # One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
-BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca}
+BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
+                                            "codes": build_codes}
 
 
 def main(argv=None) -> None:

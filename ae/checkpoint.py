@@ -235,5 +235,54 @@ def _load_pca(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Ten
     return PCA(mean, components, variance, metrics)
 
 
+@dataclass
+class Run:
+    """A training run kept for its curves only: how it was trained and its history, no weights."""
+
+    train: dict  # TrainConfig.to_dict()
+    history: dict  # {"train_loss": [...], "test_mse": [...]}, one entry per epoch
+    metrics: dict = field(default_factory=dict)
+    kind = "run"
+
+
+def save_run(path: os.PathLike, run: Run) -> Path:
+    tensors = {k: torch.tensor(v, dtype=torch.float64) for k, v in run.history.items()}
+    return save_artifact(path, Run.kind, tensors, {"train": run.train, "metrics": run.metrics})
+
+
+def _load_run(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Run:
+    train, metrics = _json_objects(path, metadata, "train", "metrics")
+    if set(tensors) != {"train_loss", "test_mse"} or any(t.ndim != 1 for t in tensors.values()):
+        raise CheckpointError(path, f"a run holds two curves, train_loss and test_mse; found {sorted(tensors)}")
+    return Run(train, {k: v.tolist() for k, v in tensors.items()}, metrics)
+
+
+@dataclass
+class Codes:
+    """The codes of a sample of training digits under one model (for the 2-d model's plane), with labels."""
+
+    codes: torch.Tensor  # (N, D) float32
+    labels: torch.Tensor  # (N,) int64 digit classes
+    model: str  # the model's file name in weights/
+    kind = "codes"
+
+
+def save_codes(path: os.PathLike, codes: Codes) -> Path:
+    return save_artifact(path, Codes.kind, {"codes": codes.codes.contiguous(), "labels": codes.labels.contiguous()},
+                         {"model": codes.model})
+
+
+def _load_codes(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Codes:
+    codes, labels = tensors.get("codes"), tensors.get("labels")
+    if codes is None or labels is None or codes.ndim != 2 or labels.shape != (codes.shape[0],):
+        raise CheckpointError(path, "codes needs (N, D) codes and (N,) labels")
+    try:
+        model = json.loads(metadata["model"])
+    except (KeyError, ValueError) as e:
+        raise CheckpointError(path, f"bad metadata ({e})") from None
+    return Codes(codes, labels, str(model))
+
+
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
-LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca}
+LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca, Run.kind: _load_run,
+                                Codes.kind: _load_codes}

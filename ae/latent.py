@@ -50,3 +50,26 @@ def code_stats(model: Autoencoder, images: torch.Tensor, labels: torch.Tensor) -
     return CodeStats(
         min=codes.min(0).values, max=codes.max(0).values, mean=codes.mean(0), std=codes.std(0), class_mean=class_mean
     )
+
+
+def plane_extent(codes: torch.Tensor, margin: float = 0.1) -> tuple[list[float], list[float]]:
+    """The box of a 2-number code's plane worth showing: where 99% of the codes lie, plus a margin."""
+    lo, hi = torch.quantile(codes, 0.005, dim=0), torch.quantile(codes, 0.995, dim=0)
+    span = hi - lo
+    return (lo - margin * span).tolist(), (hi + margin * span).tolist()
+
+
+def plane_points(lo: list[float], hi: list[float], n: int) -> torch.Tensor:
+    """(n*n, 2) codes on an n x n grid over the box, row by row from the top (the largest second number)."""
+    xs = torch.linspace(lo[0], hi[0], n)
+    ys = torch.linspace(hi[1], lo[1], n)
+    return torch.stack(torch.meshgrid(ys, xs, indexing="ij")[::-1], dim=-1).reshape(-1, 2)
+
+
+@torch.inference_mode()
+def decode_plane(model: Autoencoder, lo: list[float], hi: list[float], n: int = 15) -> torch.Tensor:
+    """The classic latent-space figure: (n*28, n*28) pixels, a decoded digit per grid point of the plane."""
+    if model.config.code_size != 2:
+        raise ValueError(f"a plane needs a 2-number code, this model has {model.config.code_size}")
+    digits = model.decode(plane_points(lo, hi, n)).reshape(n, n, 28, 28)  # (row, column, 28, 28)
+    return digits.permute(0, 2, 1, 3).reshape(n * 28, n * 28)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, load, read_manifest
+from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, load, read_manifest
 from ae.pca import PCA
 
 
@@ -14,6 +14,8 @@ from ae.pca import PCA
 class Zoo:
     by_size: dict[int, Checkpoint] = field(default_factory=dict)  # autoencoders with a linear code, by code size
     pca: PCA | None = None
+    runs: dict[str, Run] = field(default_factory=dict)  # curves-only runs, by file name without ".safetensors"
+    codes: dict[str, Codes] = field(default_factory=dict)  # sampled training codes, by their model's file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 
     @property
@@ -38,6 +40,10 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
             continue
         if isinstance(loaded, PCA):
             zoo.pca = loaded
+        elif isinstance(loaded, Run):
+            zoo.runs[name.removesuffix(".safetensors")] = loaded
+        elif isinstance(loaded, Codes):
+            zoo.codes[loaded.model] = loaded
         elif isinstance(loaded, Checkpoint) and loaded.model.config.code_activation == "none" \
                 and not entry.get("objective"):
             zoo.by_size.setdefault(loaded.model.config.code_size, loaded)

@@ -221,6 +221,24 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
     page.get_by_role("tab", name="Draw and steer").click()
 
 
+def test_the_plane_and_the_curves_show_something(page):
+    """The 2-number plane: pictures, the visitor's digit marked, a click decodes a point; the curves: plots."""
+    page.get_by_role("tab", name="The 2-number plane").click()
+    expect(page.locator("#plane-note")).to_contain_text("Your digit encodes to", timeout=WAIT)
+    grid = page.locator("#plane-grid img")
+    seen = brightness(page, grid)
+    assert seen.shape == (420, 420) and seen.std() > 0.1
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"])
+    picked = page.locator("#plane-picked img")
+    expect(picked).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
+    assert brightness(page, picked).max() > 0.3
+    page.get_by_role("tab", name="Training curves").click()
+    for plot in ("#curves-served", "#curves-overfit", "#curves-lr"):
+        expect(page.locator(f"{plot} polyline").first).to_be_visible(timeout=WAIT)
+    page.get_by_role("tab", name="Draw and steer").click()
+
+
 def test_the_other_dimensions_open_and_steer(page):
     """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
     more = page.locator("#sliders details")

@@ -4,9 +4,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from ae.build import main as build
-from ae.ui.render import mse_plot, sizes_table
+from ae.latent import decode_plane, plane_extent, plane_points
+from ae.ui.render import line_plot, mse_plot, sizes_table
 from ae.zoo import load_zoo, reconstructions_by_size, size_figures
 from tests.conftest import FIXTURES
 
@@ -19,10 +21,11 @@ def weights(tmp_path_factory):
         "ae-2.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 2}}},
         "ae-4.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 4}}},
         "pca.safetensors": {"kind": "pca", "sizes": [2, 4]},
+        "run-overfit.safetensors": {"kind": "run", "train": {"epochs": 3, "limit": 100, "batch_size": 20}},
         "gone.safetensors": {"kind": "autoencoder", "train": recipe},
     }}))
     build(["--data-dir", str(FIXTURES), "--weights-dir", str(folder), "--only", "ae-2.safetensors",
-           "ae-4.safetensors", "pca.safetensors"])
+           "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors"])
     return folder
 
 
@@ -51,3 +54,36 @@ def test_a_digit_at_every_size(weights, mnist_test):
         assert r["pca_mse"] == pytest.approx(float(np.mean((r["pca"] - x) ** 2)))
     assert rows[1]["pca_mse"] < rows[0]["pca_mse"]  # PCA with more components always loses less
     assert sizes_table(rows).count("<img") == 4
+
+
+def test_a_run_keeps_its_curves_and_figures(weights):
+    run = load_zoo(weights).runs["run-overfit"]
+    assert run.train["limit"] == 100 and len(run.history["train_loss"]) == len(run.history["test_mse"]) == 3
+    assert run.metrics["last_test_mse"] == pytest.approx(run.history["test_mse"][-1])
+    assert run.metrics["best_test_mse"] == pytest.approx(min(run.history["test_mse"]))
+
+
+def test_curves_leave_out_what_cannot_be_drawn():
+    svg = line_plot([("a", "red", [0.1, 0.05, float("nan"), 0.02, 0.01]), ("b", "blue", [float("inf")] * 3)],
+                    marks=[(5, "gap")])
+    assert svg.count("<polyline") == 2  # a's line broken at the NaN; b has no finite point to draw
+    assert "gap" in svg and line_plot([("b", "blue", [float("nan")])]).startswith("<p>")
+
+
+def test_the_2d_plane_grid(weights):
+    model = load_zoo(weights).by_size[2].model
+    grid = decode_plane(model, [-3.0, -2.0], [3.0, 2.0], n=5)
+    assert grid.shape == (140, 140) and grid.min() >= 0 and grid.max() <= 1
+    points = plane_points([-3.0, -2.0], [3.0, 2.0], 5)
+    assert points[0].tolist() == [-3.0, 2.0] and points[-1].tolist() == [3.0, -2.0]  # top left, bottom right
+    with torch.inference_mode():  # the digit in row 1, column 3 is the point's decoding
+        assert torch.allclose(grid[28:56, 84:112], model.decode(points[1 * 5 + 3][None])[0, 0])
+    with pytest.raises(ValueError, match="2-number code"):
+        decode_plane(load_zoo(weights).by_size[4].model, [0, 0], [1, 1])
+
+
+def test_the_plane_box_holds_most_codes():
+    codes = torch.randn(5000, 2) * torch.tensor([3.0, 1.0])
+    lo, hi = plane_extent(codes)
+    inside = ((codes >= torch.tensor(lo)) & (codes <= torch.tensor(hi))).all(1).float().mean()
+    assert inside > 0.99 and hi[0] - lo[0] > 2 * (hi[1] - lo[1])

@@ -151,3 +151,54 @@ def mse_plot(figures: list[dict]) -> str:
                  f'<text x="12" y="{(h - bottom) / 2:.0f}" font-size="11" text-anchor="middle" fill="#374151" '
                  f'transform="rotate(-90 12 {(h - bottom) / 2:.0f})">test MSE (log scale)</text></svg>')
     return "".join(parts)
+
+
+def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch", y_label: str = "MSE (log scale)",
+              marks: list[tuple[int, str]] = ()) -> str:
+    """SVG: each (name, colour, values per epoch) as a line on a log y-axis; non-finite values are left out.
+    marks: (epoch, text) pairs drawn as dashed vertical lines."""
+    w, h, left, bottom, pad = 560, 260, 56, 34, 14
+    finite = [v for _, _, values in series for v in values if np.isfinite(v) and v > 0]
+    if not finite:
+        return "<p>No curve to draw.</p>"
+    n = max(len(values) for _, _, values in series)
+    y0, y1 = np.floor(np.log10(min(finite)) * 2) / 2, np.ceil(np.log10(max(finite)) * 2) / 2
+
+    def px(epoch: float) -> float:
+        return left + (epoch - 1) / max(n - 1, 1) * (w - left - pad)
+
+    def py(v: float) -> float:
+        return pad + (y1 - np.log10(v)) / max(y1 - y0, 1e-9) * (h - bottom - pad)
+
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{y_label} by {x_label}">']
+    for e in np.arange(y0, y1 + 0.01, 0.5):
+        v = 10**e
+        parts.append(f'<line x1="{left}" x2="{w - pad}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
+                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
+                     f"{v:.3g}</text>")
+    for epoch in sorted({1, n, *(round(n * f) for f in (0.25, 0.5, 0.75))}):
+        parts.append(f'<text x="{px(epoch):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
+                     f'fill="#6b7280">{epoch}</text>')
+    for epoch, text in marks:
+        parts.append(f'<line x1="{px(epoch):.1f}" x2="{px(epoch):.1f}" y1="{pad}" y2="{h - bottom}" stroke="#9ca3af" '
+                     f'stroke-dasharray="4 3"/><text x="{px(epoch) - 4:.1f}" y="{pad + 10}" font-size="10" '
+                     f'text-anchor="end" fill="#374151">{text}</text>')
+    for i, (name, colour, values) in enumerate(series):
+        runs, run = [], []
+        for epoch, v in enumerate(values, start=1):
+            if np.isfinite(v) and v > 0:
+                run.append(f"{px(epoch):.1f},{py(v):.1f}")
+            elif run:
+                runs, run = [*runs, run], []
+        runs = [*runs, run] if run else runs
+        for r in runs:
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(r)}"/>')
+        top = pad + 6 + 15 * i  # the legend, top right, over a white band
+        parts.append(f'<rect x="{w - pad - 196}" y="{top - 9}" width="196" height="15" fill="white" opacity="0.85"/>'
+                     f'<rect x="{w - pad - 190}" y="{top - 3}" width="12" height="3" fill="{colour}"/>'
+                     f'<text x="{w - pad - 174}" y="{top + 1}" font-size="11" fill="#374151">{name}</text>')
+    parts.append(f'<text x="{(left + w - pad) / 2:.0f}" y="{h - 4}" font-size="11" text-anchor="middle" '
+                 f'fill="#374151">{x_label}</text><text x="12" y="{(h - bottom) / 2:.0f}" font-size="11" '
+                 f'text-anchor="middle" fill="#374151" transform="rotate(-90 12 {(h - bottom) / 2:.0f})">'
+                 f"{y_label}</text></svg>")
+    return "".join(parts)

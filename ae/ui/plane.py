@@ -1,0 +1,112 @@
+"""The 2-number code's plane: with a code of two numbers the whole latent space is a plane. Decoded digits
+over a grid of it, the codes of 5,000 training digits as dots coloured by class, the visitor's digit
+marked where it encodes, and any point of the plane decoded by a click or two sliders. `build(zoo, current)`."""
+
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from ae.latent import decode_plane, plane_extent
+from ae.ui.render import to_image
+from ae.zoo import Zoo
+
+GRID = 15  # digits across and down
+CELL = 28  # pixels per digit
+# One colour per digit class (Tableau 10), for the dots and the legend.
+CLASSES = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac"]
+MODEL = "ae-2.safetensors"
+
+
+class Plane:
+    """The pictures of the plane, drawn once at start-up; a visitor's digit is marked on copies."""
+
+    def __init__(self, zoo: Zoo):
+        self.model = zoo.by_size[2].model
+        sample = zoo.codes[MODEL]
+        self.lo, self.hi = plane_extent(sample.codes)
+        self.side = GRID * CELL
+        self.grid = to_image(decode_plane(self.model, self.lo, self.hi, GRID).numpy(), scale=1).convert("RGB")
+        self.dots = Image.new("RGB", (self.side, self.side), "white")
+        draw = ImageDraw.Draw(self.dots)
+        for (x, y), label in zip(self.pixels(sample.codes.numpy()), sample.labels.tolist(), strict=True):
+            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=CLASSES[label])
+
+    def pixels(self, codes: np.ndarray) -> list[tuple[float, float]]:
+        """(N, 2) codes -> pixel positions on the pictures (the second number grows upwards)."""
+        x = (codes[:, 0] - self.lo[0]) / (self.hi[0] - self.lo[0]) * self.side
+        y = (self.hi[1] - codes[:, 1]) / (self.hi[1] - self.lo[1]) * self.side
+        return list(zip(x.tolist(), y.tolist(), strict=True))
+
+    def code_at(self, x: float, y: float) -> list[float]:
+        """The code under a pixel of the pictures."""
+        return [self.lo[0] + x / self.side * (self.hi[0] - self.lo[0]),
+                self.hi[1] - y / self.side * (self.hi[1] - self.lo[1])]
+
+    @torch.inference_mode()
+    def decode(self, code: list[float]) -> Image.Image:
+        return to_image(self.model.decode(torch.tensor([code], dtype=torch.float32))[0, 0].numpy())
+
+    @torch.inference_mode()
+    def encode(self, x: np.ndarray) -> list[float]:
+        return self.model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32))[None])[0].tolist()
+
+    def marked(self, code: list[float] | None, colour: str = "#dc2626") -> tuple[Image.Image, Image.Image]:
+        """Both pictures with a ring where `code` lies (as they are when code is None)."""
+        pictures = (self.grid.copy(), self.dots.copy())
+        if code is not None:
+            (x, y), = self.pixels(np.array([code]))
+            for picture in pictures:
+                ImageDraw.Draw(picture).ellipse((x - 9, y - 9, x + 9, y + 9), outline=colour, width=3)
+        return pictures
+
+
+def legend() -> str:
+    return " ".join(f'<span style="color:{c}">●</span> {d}' for d, c in enumerate(CLASSES))
+
+
+def build(zoo: Zoo, current: gr.State) -> None:
+    """Add the view (inside the tab being built); says so instead when the 2-number model is not there."""
+    if 2 not in zoo.by_size or MODEL not in zoo.codes:
+        gr.Markdown("The 2-number model or its codes are not in weights/ (`python -m ae.build` makes them).")
+        return
+    plane = Plane(zoo)
+    gr.Markdown("### The whole latent space of a 2-number code\nLeft: what the decoder draws at each point of the "
+                "plane. Right: where 5,000 training digits land, coloured by what digit they are. Your digit "
+                "is the red ring. **Click the left picture** (or use the two sliders) to decode any point. "
+                "Digits of a class cluster, and between clusters the decoder draws blends.")
+    gr.HTML(f"<p>{legend()}</p>")
+    with gr.Row():
+        grid = gr.Image(plane.grid, label="decoded plane", show_label=False, interactive=False, format="png",
+                        elem_id="plane-grid", elem_classes="pixelated", buttons=[])
+        dots = gr.Image(plane.dots, label="training codes", show_label=False, interactive=False, format="png",
+                        elem_id="plane-dots", buttons=[])
+        with gr.Column(min_width=200):
+            gr.Markdown("**Decoded at the chosen point**", elem_classes="caption")
+            picked = gr.Image(label="decoded at the chosen point", show_label=False, interactive=False, format="png",
+                              elem_id="plane-picked", elem_classes="pixelated", buttons=[])
+            first = gr.Slider(round(plane.lo[0], 2), round(plane.hi[0], 2), value=0.0, step=0.01,
+                              label="first number", elem_id="plane-x")
+            second = gr.Slider(round(plane.lo[1], 2), round(plane.hi[1], 2), value=0.0, step=0.01,
+                               label="second number", elem_id="plane-y")
+    said = gr.Markdown(elem_id="plane-note")
+
+    def show_current(x):
+        code = None if x is None else plane.encode(x)
+        note = "Draw, upload or pick a digit in the first tab to see where it lands." if code is None else \
+            f"Your digit encodes to ({code[0]:.2f}, {code[1]:.2f})."
+        return (*plane.marked(code), note)
+
+    def choose(a: float, b: float):
+        return plane.decode([float(a), float(b)])
+
+    def clicked(evt: gr.SelectData):
+        x, y = evt.index
+        a, b = plane.code_at(float(x), float(y))
+        return plane.decode([a, b]), round(a, 2), round(b, 2)
+
+    ui = dict(api_visibility="undocumented", show_progress="hidden")
+    current.change(show_current, current, [grid, dots, said], **ui)
+    grid.select(clicked, None, [picked, first, second], **ui)
+    gr.on([first.release, second.release], choose, [first, second], picked, **ui)
