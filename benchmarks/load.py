@@ -40,6 +40,17 @@ def percentiles(ms: list[float]) -> str:
     return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
 
 
+def in_threads(work, n: int) -> float:
+    """work(0), ..., work(n - 1), each in a thread of its own; returns the seconds until all are done."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - started
+
+
 def expected_picture(engine: Engine, code: np.ndarray) -> np.ndarray:
     return np.round(np.clip(engine.decode(code), 0, 1) * 255)
 
@@ -76,13 +87,7 @@ def throughput(server: AppServer, engine: Engine, clients: int, seconds: float) 
                         errors.append(str(e)[:100])
                 n += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
+    elapsed = in_threads(client, clients)
     return {"clients": clients, "decodes_per_s": len(times) / elapsed, "calls": len(times), "errors": len(errors),
             "p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)),
             "first_error": errors[0] if errors else None}
@@ -148,13 +153,8 @@ def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, 
                     time.sleep(slide_every)
 
     pid = server.proc.pid
-    cpu0, rss0, t0 = cpu_seconds(pid), rss_mb(pid), time.monotonic()
-    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(visitors)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    cpu0, rss0 = cpu_seconds(pid), rss_mb(pid)
+    elapsed = in_threads(visitor, visitors)
     return {"visitors": visitors, "seconds": round(elapsed, 1),
             **{f"{k}_calls": len(v) for k, v in times.items()},
             **{k: percentiles(v) for k, v in times.items()},

@@ -111,27 +111,36 @@ def sizes_table(rows: list[dict]) -> str:
             f'<tr><th>autoencoder</th>{cells("autoencoder")}</tr><tr><th>PCA</th>{cells("pca")}</tr></table>')
 
 
+def _log_y_axis(values, top: float, bottom: float, left: float, right: float):
+    """A log-scale y-axis fitted to positive values, at half-decade steps: (value -> y pixel, the grid
+    lines with their labels as SVG elements)."""
+    logs = np.log10(values)
+    y0, y1 = np.floor(logs.min() * 2) / 2, np.ceil(logs.max() * 2) / 2
+
+    def py(v: float) -> float:
+        return top + (y1 - np.log10(v)) / max(y1 - y0, 1e-9) * (bottom - top)
+
+    grid = [f'<line x1="{left}" x2="{right}" y1="{py(10**e):.1f}" y2="{py(10**e):.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{left - 6}" y="{py(10**e) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
+            f"{10**e:.3g}</text>" for e in np.arange(y0, y1 + 0.01, 0.5)]
+    return py, grid
+
+
 def mse_plot(figures: list[dict]) -> str:
     """SVG: test MSE against code size, log-log, one line for the autoencoders and one for PCA."""
     w, h, left, bottom, pad = 520, 260, 56, 34, 14
     points = [(f["code_size"], f[key]) for f in figures for key in ("autoencoder_test_mse", "pca_test_mse") if f[key]]
     if not points:
         return "<p>No stored figures.</p>"
-    xs, ys = np.log2([p[0] for p in points]), np.log10([p[1] for p in points])
-    x0, x1, y0, y1 = xs.min(), xs.max(), np.floor(ys.min() * 2) / 2, np.ceil(ys.max() * 2) / 2
+    xs = np.log2([p[0] for p in points])
+    x0, x1 = xs.min(), xs.max()
 
     def px(k: float) -> float:
         return left + (np.log2(k) - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
 
-    def py(v: float) -> float:
-        return pad + (y1 - np.log10(v)) / max(y1 - y0, 1e-9) * (h - bottom - pad)
-
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" aria-label="test MSE against code size">']
-    for e in np.arange(y0, y1 + 0.01, 0.5):
-        v = 10**e
-        parts.append(f'<line x1="{left}" x2="{w - pad}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
-                     f"{v:.3g}</text>")
+    py, grid = _log_y_axis([p[1] for p in points], pad, h - bottom, left, w - pad)
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" aria-label="test MSE against code size">',
+             *grid]
     for f in figures:
         k = f["code_size"]
         parts.append(f'<text x="{px(k):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
@@ -162,20 +171,12 @@ def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch"
     if not finite:
         return "<p>No curve to draw.</p>"
     n = max(len(values) for _, _, values in series)
-    y0, y1 = np.floor(np.log10(min(finite)) * 2) / 2, np.ceil(np.log10(max(finite)) * 2) / 2
 
     def px(epoch: float) -> float:
         return left + (epoch - 1) / max(n - 1, 1) * (w - left - pad)
 
-    def py(v: float) -> float:
-        return pad + (y1 - np.log10(v)) / max(y1 - y0, 1e-9) * (h - bottom - pad)
-
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{y_label} by {x_label}">']
-    for e in np.arange(y0, y1 + 0.01, 0.5):
-        v = 10**e
-        parts.append(f'<line x1="{left}" x2="{w - pad}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e7eb"/>'
-                     f'<text x="{left - 6}" y="{py(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
-                     f"{v:.3g}</text>")
+    py, grid = _log_y_axis(finite, pad, h - bottom, left, w - pad)
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{y_label} by {x_label}">', *grid]
     for epoch in sorted({1, n, *(round(n * f) for f in (0.25, 0.5, 0.75))}):
         parts.append(f'<text x="{px(epoch):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
                      f'fill="#6b7280">{epoch}</text>')
