@@ -207,8 +207,16 @@ def test_without_the_weights_the_server_decodes_every_move(browser, server):
         page.close()
 
 
+def ensure_a_digit(page) -> None:
+    """A drawn digit on the page (test_draw_then_steer leaves one; run alone, a test draws its own)."""
+    if "MSE" not in page.locator("#message").inner_text():
+        draw_seven(page)
+        expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
+
+
 def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
-    """After the drawing of test_draw_then_steer: the second tab rebuilds it at every size, by both methods."""
+    """The second tab rebuilds the drawn digit at every size, by both methods."""
+    ensure_a_digit(page)
     page.get_by_role("tab", name="Code sizes and PCA").click()
     pictures = page.locator("#sizes-table img")
     expect(pictures.first).to_be_visible(timeout=WAIT)
@@ -223,12 +231,20 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
 
 def test_the_plane_and_the_curves_show_something(page):
     """The 2-number plane: pictures, the visitor's digit marked, a click decodes a point; the curves: plots."""
+    ensure_a_digit(page)
     page.get_by_role("tab", name="The 2-number plane").click()
     expect(page.locator("#plane-note")).to_contain_text("Your digit encodes to", timeout=WAIT)
     grid = page.locator("#plane-grid img")
     seen = brightness(page, grid)
     assert seen.shape == (420, 420) and seen.std() > 0.1
     box = grid.bounding_box()
+    page.wait_for_function("() => [...document.querySelectorAll('#plane-live *')].find((e) => e.decodeHere)"
+                           "?.decodeHere([0, 0]) != null", timeout=WAIT)  # the 2-number weights are in
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"])  # decoded live, in the page
+    expect(page.locator("#plane-live .coords")).to_contain_text("under the pointer", timeout=WAIT)
+    live = page.evaluate("() => { const c = document.querySelector('#plane-live canvas');"
+                         " return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data); }")
+    assert max(live[0::4]) > 80  # ink on the canvas
     page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"])
     picked = page.locator("#plane-picked img")
     expect(picked).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)

@@ -1,20 +1,17 @@
 """The main view: draw, upload or pick a digit; see what the encoder sees, the code and the reconstruction;
 steer the code with sliders. `build(engine, examples)` adds it to the page being built."""
 
-import atexit
-import shutil
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from ae.export import export_decoder
 from ae.inference import Engine, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.errors import on_page
 from ae.ui.inputs import RecentBlobs, drawing, uploaded
 from ae.ui.render import chart_scale, code_chart, code_text, to_image
+from ae.ui.serve import decoder_url
 from ae.ui.sliders import LatentSliders
 from ae.uploads import MAX_FILE_BYTES
 
@@ -79,15 +76,6 @@ class Handlers:
         return (*self.on_slide(encoded, code), code)
 
 
-def decoder_url(engine: Engine) -> str:
-    """The served decoder's weights as a file the page fetches from this app (ae.export), and its URL."""
-    folder = Path(tempfile.mkdtemp(prefix="ae-decoder-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = export_decoder(engine.model, folder / "decoder.safetensors")
-    gr.set_static_paths([folder])  # Gradio serves this folder's files, and no other of this process's temp files
-    return f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
-
-
 def build(engine: Engine, examples: Path) -> tuple[Handlers, gr.State]:
     """Add the view to the Blocks being built; returns its handlers (tests call them in-process) and the
     state holding the visitor's current model input, (28, 28) (None while there is none), for other views."""
@@ -131,7 +119,7 @@ def build(engine: Engine, examples: Path) -> tuple[Handlers, gr.State]:
                                   scale=0, min_width=200)
             sliders = LatentSliders(h.slider_values(h.mean_code), low=engine.low.tolist(), high=engine.high.tolist(),
                                     order=engine.by_importance, shown=min(TOP_SLIDERS, d), label="code",
-                                    elem_id="sliders", decoder_url=decoder_url(engine), target="recon")
+                                    elem_id="sliders", decoder_url=decoder_url(engine.model), target="recon")
     gr.Markdown(f"Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is "
                 f"what the encoder reads. Right: the picture the decoder draws from the {d} numbers alone.\n\n"
                 f"### The code: {d} numbers\nEach bar is one number of the code (blue above zero, orange below); "

@@ -1,6 +1,8 @@
 """The 2-number code's plane: with a code of two numbers the whole latent space is a plane. Decoded digits
 over a grid of it, the codes of 5,000 training digits as dots coloured by class, the visitor's digit
-marked where it encodes, and any point of the plane decoded by a click or two sliders. `build(zoo, current)`."""
+marked where it encodes; the point under the pointer decoded live in the page (static/plane.js, the same
+routine as the sliders'), and any point decoded by the server on a click or with two sliders.
+`build(zoo, current)`."""
 
 import gradio as gr
 import numpy as np
@@ -8,7 +10,9 @@ import torch
 from PIL import Image, ImageDraw
 
 from ae.latent import decode_plane, plane_extent
+from ae.ui import static
 from ae.ui.render import to_image
+from ae.ui.serve import decoder_url
 from ae.zoo import Zoo
 
 GRID = 15  # digits across and down
@@ -74,7 +78,8 @@ def build(zoo: Zoo, current: gr.State) -> None:
     plane = Plane(zoo)
     gr.Markdown("### The whole latent space of a 2-number code\nLeft: what the decoder draws at each point of the "
                 "plane. Right: where 5,000 training digits land, coloured by what digit they are. Your digit "
-                "is the red ring. **Click the left picture** (or use the two sliders) to decode any point. "
+                "is the red ring. **Move the pointer over the left picture** to decode the point under it, "
+                "**click** (or use the two sliders) to keep one. "
                 "Digits of a class cluster, and between clusters the decoder draws blends.")
     gr.HTML(f"<p>{legend()}</p>")
     with gr.Row():
@@ -83,6 +88,10 @@ def build(zoo: Zoo, current: gr.State) -> None:
         dots = gr.Image(plane.dots, label="training codes", show_label=False, interactive=False, format="png",
                         elem_id="plane-dots", buttons=[])
         with gr.Column(min_width=200):
+            gr.HTML("", html_template='<canvas width="28" height="28" class="plane-live"></canvas>'
+                    '<div class="coords">Move the pointer over the left picture.</div>',
+                    js_on_load=static("decoder.js") + static("plane.js"), elem_id="plane-live",
+                    decoder_url=decoder_url(plane.model), lo=plane.lo, hi=plane.hi)
             gr.Markdown("**Decoded at the chosen point**", elem_classes="caption")
             picked = gr.Image(label="decoded at the chosen point", show_label=False, interactive=False, format="png",
                               elem_id="plane-picked", elem_classes="pixelated", buttons=[])

@@ -1,9 +1,12 @@
 """Serving: a progress page while the first checkpoint trains, a launch that survives Gradio's start-up
 self-check on a busy machine, and the request bounds (body size, the sketchpad's pending drawings)."""
 
+import atexit
 import json
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +16,8 @@ from starlette.middleware import Middleware
 
 from ae.checkpoint import Checkpoint, CheckpointError
 from ae.data import MNISTNotFound
+from ae.export import export_decoder
+from ae.model import Autoencoder
 from ae.startup import ensure_checkpoint
 from ae.ui import static
 
@@ -48,6 +53,15 @@ def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
     except MNISTNotFound as e:
         sys.exit(f"Cannot start: there is no usable checkpoint at {path} and no MNIST to train one.\n{e}\n"
                  f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
+
+
+def decoder_url(model: Autoencoder) -> str:
+    """A model's decoder as a file the page fetches from this app (ae.export), and its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="ae-decoder-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = export_decoder(model, folder / "decoder.safetensors")
+    gr.set_static_paths([folder])  # Gradio serves this folder's files, and no other of this process's temp files
+    return f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
 
 
 def seconds_left(lines: list[str], elapsed: float) -> float | None:

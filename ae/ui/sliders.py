@@ -43,7 +43,7 @@ class LatentSliders(gr.HTML):
         element with id `target`; with no URL, or if it cannot be used, every move is decoded by the server."""
         # Gradio rebuilds the component from these arguments, without `value`, for each gr.update() of it.
         super().__init__(
-            value=value, html_template=TEMPLATE, js_on_load=static("sliders.js"),
+            value=value, html_template=TEMPLATE, js_on_load=static("decoder.js") + static("sliders.js"),
             head=f"<style>{static('sliders.css')}</style>",
             low=low, high=high, order=order, shown=shown, decoder_url=decoder_url, target=target, **kwargs,
         )

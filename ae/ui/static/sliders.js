@@ -2,13 +2,11 @@
 // `trigger` in scope.
 //
 // A moved slider writes its number into the code (props.value) and the page draws the decoded picture
-// itself, on a canvas over the reconstruction, in the same frame. The decoder is two small matrix-vector
-// products (64 -> 256 -> 784 for the shipped model, ~0.2 MFLOP), so a few lines of typed-array arithmetic
-// are the right tool: a runtime such as onnxruntime-web (a 12.8 MB wasm file) or TensorFlow.js (~1 MB)
-// would be far larger than the model (~430 KB of float16 weights, fetched once from the app itself,
-// props.decoder_url). The server stays the source of truth: it hears the code at most every SEND_EVERY ms
-// while a drag goes on and once more when it stops, and answers with its own picture, chart and numbers.
-// If the weights cannot be fetched or anything here fails, every move goes to the server, as it decodes too.
+// itself (decoder.js, which runs before this file), on a canvas over the reconstruction, in the same
+// frame, from the weights fetched once from the app itself (props.decoder_url). The server stays the
+// source of truth: it hears the code at most every SEND_EVERY ms while a drag goes on and once more when
+// it stops, and answers with its own picture, chart and numbers. If the weights cannot be fetched or
+// anything here fails, every move goes to the server, as it decodes too.
 
 const SEND_EVERY = 400;  // ms between codes sent to the server during a drag
 const SETTLE = 150;  // ms after a move before its code is sent, so that a stop sends the final code at once
@@ -35,46 +33,6 @@ watch('value', () => {
   if (!same && canvas) canvas.style.display = 'none';  // a new encode or a reset: the server's picture stands
 });
 
-function halfToFloat(half) {  // IEEE float16 bits -> Float32Array
-  const out = new Float32Array(half.length);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i], sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * frac * 2 ** -24
-      : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return out;
-}
-
-function parseDecoder(buf) {  // safetensors: a u64 header length, a JSON header, then the tensors' bytes
-  const n = Number(new DataView(buf).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
-  const tensor = (name) => {
-    const t = header[name], [start, end] = t.data_offsets;
-    if (t.dtype !== 'F16') throw new Error(`${name} is ${t.dtype}, not F16`);
-    return {data: halfToFloat(new Uint16Array(buf.slice(8 + n + start, 8 + n + end))), shape: t.shape};
-  };
-  const layers = JSON.parse(header.__metadata__.layers).map((l) => {
-    const w = tensor(l.weight), b = tensor(l.bias);
-    return {w: w.data, b: b.data, rows: w.shape[0], cols: w.shape[1], act: l.activation};
-  });
-  if (layers[0].cols !== props.order.length) throw new Error('the weights are for another code size');
-  return {side: Number(header.__metadata__.side), layers};
-}
-
-function decode(code) {  // (D,) code -> (side*side,) pixels in [0, 1], as the model's decoder computes them
-  let x = Float64Array.from(code);
-  for (const {w, b, rows, cols, act} of decoder.layers) {
-    const y = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let s = b[r];
-      for (let c = 0, o = r * cols; c < cols; c++) s += w[o + c] * x[c];
-      y[r] = act === 'relu' ? Math.max(s, 0) : act === 'sigmoid' ? 1 / (1 + Math.exp(-s)) : s;
-    }
-    x = y;
-  }
-  return x;
-}
-
 function draw(pixels) {
   const target = document.getElementById(props.target);
   if (!target) return false;
@@ -91,13 +49,7 @@ function draw(pixels) {
   const size = Math.min(ref.width, ref.height);
   Object.assign(canvas.style, {display: 'block', width: `${size}px`, height: `${size}px`,
     left: `${ref.left - box.left + (ref.width - size) / 2}px`, top: `${ref.top - box.top + (ref.height - size) / 2}px`});
-  const ctx = canvas.getContext('2d'), image = ctx.createImageData(side, side);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = Math.round(Math.min(Math.max(pixels[i], 0), 1) * 255);
-    image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = v;
-    image.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(image, 0, 0);
+  paint(canvas, side, pixels);
   return true;
 }
 
@@ -112,11 +64,10 @@ function send() {  // the server hears the latest code: now if it has not lately
 }
 
 // For the browser tests: what this page draws for a code (null until the weights are in).
-element.decodeHere = (code) => (decoder ? Array.from(decode(code)) : null);
+element.decodeHere = (code) => (decoder ? Array.from(decode(decoder, code)) : null);
 
-(props.decoder_url ? fetch(props.decoder_url) : Promise.reject(new Error('no decoder_url')))
-  .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
-  .then((buf) => { decoder = parseDecoder(buf); })
+fetchDecoder(props.decoder_url, props.order.length)
+  .then((parsed) => { decoder = parsed; })
   .catch((e) => console.warn('The sliders decode on the server: the weights could not be used here.', e));
 
 element.addEventListener('input', (e) => {
@@ -129,7 +80,7 @@ element.addEventListener('input', (e) => {
   props.value = code;
   let drawn = false;
   try {
-    drawn = decoder !== null && draw(decode(code));
+    drawn = decoder !== null && draw(decode(decoder, code));
   } catch (err) {
     console.warn('In-page decoding failed; the server decodes instead.', err);
     decoder = null;
