@@ -18,7 +18,7 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.inference import Engine
-from ae.ui import api, curves, explore, page, plane, sizes
+from ae.ui import api, curves, denoise, explore, generate, interpolate, page, plane, sizes
 from ae.ui.serve import load_or_train
 from ae.zoo import load_zoo
 
@@ -40,6 +40,12 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
             sizes.build(ZOO, current, trusted=(EXAMPLES,))
         with gr.Tab("The 2-number plane", id="plane"):
             plane.build(ZOO, current)
+        with gr.Tab("Interpolate", id="interpolate"):
+            interpolate.build(ENGINE, current, EXAMPLES, trusted=(EXAMPLES,))
+        with gr.Tab("Generate", id="generate"):
+            generate.build(ZOO)
+        with gr.Tab("Denoise", id="denoise"):
+            denoise.build(ZOO, current, trusted=(EXAMPLES,))
         with gr.Tab("Training curves", id="curves"):
             curves.build(ZOO, SERVED)
     gr.Markdown(page.API_NOTE)

@@ -21,19 +21,28 @@ from ae.checkpoint import (
     read_manifest,
     save_checkpoint,
     save_codes,
+    save_gaussians,
     save_pca,
     save_run,
 )
 from ae.data import MNISTNotFound, Split, load_mnist
-from ae.latent import encode_all
+from ae.latent import encode_all, fit_gaussians
+from ae.noise import training_noise
 from ae.pca import fit_pca, pca_test_mse
-from ae.train import TrainConfig, fit, resolve_device
+from ae.train import TrainConfig, denoising_loss, fit, reconstruction_loss, resolve_device
+
+OBJECTIVES = {"reconstruct": reconstruction_loss, "denoise": denoising_loss(training_noise)}
 
 
 def build_autoencoder(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
     """Train the autoencoder the entry's recipe describes; returns its figures."""
     cfg = TrainConfig.from_dict(entry.get("train", {}))
-    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: print(f"  {line}", flush=True))
+    objective = entry.get("objective", "reconstruct")
+    if objective not in OBJECTIVES:
+        raise SystemExit(f"error: {out.name}: objective must be one of {list(OBJECTIVES)}, got {objective!r}")
+    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: print(f"  {line}", flush=True),
+               loss_fn=OBJECTIVES[objective])
+    ckpt.train["objective"] = objective
     save_checkpoint(out, ckpt)
     return {"test_mse": round(ckpt.metrics["test_mse"], 6), "code_size": cfg.model.code_size,
             "train_seconds": ckpt.metrics["train_seconds"]}
@@ -68,9 +77,16 @@ def build_codes(entry: dict, out: Path, train: Split, test: Split, device: str) 
     return {"digits": len(pick), "code_size": codes.shape[1]}
 
 
+def build_gaussians(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Fit a Gaussian to each class's training codes under the entry's `model` (built before it)."""
+    model = load_checkpoint(out.parent / entry["model"]).model
+    save_gaussians(out, fit_gaussians(encode_all(model, train.images), train.labels, entry["model"]))
+    return {"classes": 10, "code_size": model.config.code_size}
+
+
 # One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
 BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
-                                            "codes": build_codes}
+                                            "codes": build_codes, "gaussians": build_gaussians}
 
 
 def main(argv=None) -> None:

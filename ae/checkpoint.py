@@ -19,7 +19,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from ae.latent import CodeStats
+from ae.latent import ClassGaussians, CodeStats
 from ae.model import AEConfig, Autoencoder
 from ae.pca import PCA
 
@@ -283,6 +283,22 @@ def _load_codes(path: Path, metadata: dict[str, str], tensors: dict[str, torch.T
     return Codes(codes, labels, str(model))
 
 
+def save_gaussians(path: os.PathLike, g: ClassGaussians) -> Path:
+    return save_artifact(path, ClassGaussians.kind, {"mean": g.mean.contiguous(), "chol": g.chol.contiguous()},
+                         {"model": g.model})
+
+
+def _load_gaussians(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> ClassGaussians:
+    mean, chol = tensors.get("mean"), tensors.get("chol")
+    if mean is None or chol is None or mean.ndim != 2 or chol.shape != (*mean.shape, mean.shape[1]):
+        raise CheckpointError(path, "gaussians needs (11, D) means and (11, D, D) Cholesky factors")
+    try:
+        model = json.loads(metadata["model"])
+    except (KeyError, ValueError) as e:
+        raise CheckpointError(path, f"bad metadata ({e})") from None
+    return ClassGaussians(mean, chol, str(model))
+
+
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
 LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca, Run.kind: _load_run,
-                                Codes.kind: _load_codes}
+                                Codes.kind: _load_codes, ClassGaussians.kind: _load_gaussians}

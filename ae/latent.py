@@ -73,3 +73,39 @@ def decode_plane(model: Autoencoder, lo: list[float], hi: list[float], n: int = 
         raise ValueError(f"a plane needs a 2-number code, this model has {model.config.code_size}")
     digits = model.decode(plane_points(lo, hi, n)).reshape(n, n, 28, 28)  # (row, column, 28, 28)
     return digits.permute(0, 2, 1, 3).reshape(n * 28, n * 28)
+
+
+@dataclass(frozen=True)
+class ClassGaussians:
+    """A Gaussian (mean and full covariance) fitted to the codes of each digit class, and one to all codes:
+    a way to draw new codes that land where a class's codes do."""
+
+    mean: torch.Tensor  # (11, D): rows 0-9 the digit classes, row 10 all digits
+    chol: torch.Tensor  # (11, D, D) lower Cholesky factors of the covariances
+    model: str = ""  # the file name of the model whose codes these are
+    kind = "gaussians"
+    ALL = NUM_CLASSES  # the row for all digits
+
+    def sample(self, which: int, count: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
+        """(count, D) codes drawn from row `which`, their spread scaled by temperature; same seed, same codes."""
+        gen = torch.Generator().manual_seed(seed)
+        eps = torch.randn(count, self.mean.shape[1], generator=gen)
+        return self.mean[which] + temperature * eps @ self.chol[which].T
+
+
+def fit_gaussians(codes: torch.Tensor, labels: torch.Tensor, model: str = "") -> ClassGaussians:
+    """Fit a Gaussian to (N, D) codes of each class in (N,) labels, and one to all of them."""
+    groups = [codes[labels == c] for c in range(NUM_CLASSES)] + [codes]
+    means, chols = [], []
+    for group in groups:
+        g = group.double()
+        cov = torch.cov(g.T) + 1e-6 * torch.eye(g.shape[1], dtype=torch.float64)  # a little ridge: always PD
+        means.append(g.mean(0))
+        chols.append(torch.linalg.cholesky(cov))
+    return ClassGaussians(torch.stack(means).float(), torch.stack(chols).float(), model)
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, frames: int) -> torch.Tensor:
+    """(frames, D) codes evenly spaced on the straight line from code a to code b, both ends included."""
+    t = torch.linspace(0, 1, frames)[:, None]
+    return (1 - t) * a + t * b

@@ -57,6 +57,13 @@ def reconstruction_loss(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(model(x).reshape(x.shape), x)
 
 
+def denoising_loss(noise: Callable[[torch.Tensor], torch.Tensor]) -> Loss:
+    """A denoising objective: the model sees noise(x) and is scored against the clean x."""
+    def loss(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(model(noise(x)).reshape(x.shape), x)
+    return loss
+
+
 def resolve_device(name: str) -> torch.device:
     """"auto" is the GPU when there is one, else the CPU; "cuda" without a GPU is an error that says so."""
     if name == "auto":

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, load, read_manifest
+from ae.latent import ClassGaussians
 from ae.pca import PCA
 
 
@@ -16,6 +17,9 @@ class Zoo:
     pca: PCA | None = None
     runs: dict[str, Run] = field(default_factory=dict)  # curves-only runs, by file name without ".safetensors"
     codes: dict[str, Codes] = field(default_factory=dict)  # sampled training codes, by their model's file name
+    gaussians: ClassGaussians | None = None  # class Gaussians of the served model's codes
+    denoiser: Checkpoint | None = None  # the autoencoder trained to undo noise
+    models: dict[str, Checkpoint] = field(default_factory=dict)  # every autoencoder, by its file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 
     @property
@@ -38,12 +42,18 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
         except CheckpointError as e:
             zoo.missing.append(str(e))
             continue
+        if isinstance(loaded, Checkpoint):
+            zoo.models[name] = loaded
         if isinstance(loaded, PCA):
             zoo.pca = loaded
         elif isinstance(loaded, Run):
             zoo.runs[name.removesuffix(".safetensors")] = loaded
         elif isinstance(loaded, Codes):
             zoo.codes[loaded.model] = loaded
+        elif isinstance(loaded, ClassGaussians):
+            zoo.gaussians = loaded
+        elif isinstance(loaded, Checkpoint) and entry.get("objective") == "denoise":
+            zoo.denoiser = loaded
         elif isinstance(loaded, Checkpoint) and loaded.model.config.code_activation == "none" \
                 and not entry.get("objective"):
             zoo.by_size.setdefault(loaded.model.config.code_size, loaded)

@@ -203,3 +203,46 @@ def test_the_code_size_endpoints(client, seven):
 def test_the_code_size_endpoint_refuses_what_it_cannot_do(client, seven, size, method, words):
     with pytest.raises(AppError, match=words):
         client.predict(handle_file(seven), size, method, api_name="/reconstruct_at_size")
+
+
+def test_interpolate_gives_frames_that_end_at_the_two_reconstructions(client, seven, tmp_path, mnist_test):
+    one = tmp_path / "one.png"
+    Image.fromarray(mnist_test.images[2].numpy()).resize((280, 280)).save(one)  # test digit 2 is a 1
+    frames = client.predict(handle_file(seven), handle_file(one), 9, api_name="/interpolate")
+    assert len(frames) == 9
+    for path, image in ((frames[0], seven), (frames[-1], one)):
+        _, recon, _ = client.predict(handle_file(image), api_name="/reconstruct")
+        np.testing.assert_allclose(grey(path), grey(recon), atol=1 / 255)
+
+
+def test_generate_is_repeatable_per_seed(client):
+    a = [grey(p) for p in client.predict("3", 4, 11, 1.0, api_name="/generate")]
+    b = [grey(p) for p in client.predict("3", 4, 11, 1.0, api_name="/generate")]
+    c = [grey(p) for p in client.predict("3", 4, 12, 1.0, api_name="/generate")]
+    assert len(a) == 4 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+    assert all(0 <= x.min() and x.max() <= 1 and x.max() > 0.5 for x in a)
+    assert len(client.predict("any", 2, 0, 0.5, api_name="/generate")) == 2
+
+
+def test_denoise_answers_four_pictures(client, seven):
+    noisy, plain, dae, median = client.predict(handle_file(seven), "salt_pepper", 0.3, 1, api_name="/denoise")
+    _, clean, _ = client.predict(handle_file(seven), api_name="/reconstruct")
+    assert all(grey(p).shape == (28, 28) for p in (noisy, plain, dae, median))
+    assert np.mean((grey(dae) - grey(clean)) ** 2) < np.mean((grey(noisy) - grey(clean)) ** 2)
+
+
+@pytest.mark.parametrize(("name", "args", "words"), [
+    ("/generate", ("7", 0, 0, 1.0), "count must be a whole number from 1 to 64"),
+    ("/generate", ("7", 10000, 0, 1.0), "count must be a whole number from 1 to 64"),
+    ("/generate", ("11", 4, 0, 1.0), "digit must be one of"),
+    ("/generate", ("7", 4, -1, 1.0), "seed must be"),
+    ("/generate", ("7", 4, 0, 5.0), "temperature must be a number from 0 to 3"),
+    ("/denoise", (None, "gaussian", -1, 0), "strength must be a number from 0 to 1"),
+    ("/denoise", (None, "fire", 0.1, 0), "kind must be one of"),
+    ("/interpolate", (None, None, 100), "frame_count must be a whole number from 2 to 32"),
+])
+def test_the_new_endpoints_refuse_out_of_range_arguments(client, seven, name, args, words):
+    args = tuple(handle_file(seven) if a is None else a for a in args)
+    with pytest.raises(AppError, match=words):
+        client.predict(*args, api_name=name)

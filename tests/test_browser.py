@@ -255,6 +255,25 @@ def test_the_plane_and_the_curves_show_something(page):
     page.get_by_role("tab", name="Draw and steer").click()
 
 
+def test_interpolate_generate_and_denoise_show_pictures(page):
+    ensure_a_digit(page)
+    page.get_by_role("tab", name="Interpolate").click()
+    page.locator("#interp-second").locator("..").locator(".gallery-item, button.gallery-item").nth(2).click()
+    expect(page.locator("#interp-code img").first).to_be_visible(timeout=WAIT)
+    assert page.locator("#interp-code img").count() == page.locator("#interp-pixels img").count() == 10
+    expect(page.locator("#interp-morphed img")).to_have_attribute("src", re.compile("/gradio_api/file="),
+                                                                  timeout=WAIT)
+    page.get_by_role("tab", name="Generate").click()
+    assert brightness(page, page.locator("#gen-grid img")).std() > 0.1
+    page.get_by_role("tab", name="Denoise").click()
+    expect(page.locator("#denoise-strip img").first).to_be_visible(timeout=WAIT)
+    assert page.locator("#denoise-strip img").count() == 5
+    for i in range(5):
+        data = base64.b64decode(page.locator("#denoise-strip img").nth(i).get_attribute("src").split(",", 1)[1])
+        assert np.asarray(Image.open(io.BytesIO(data)).convert("L")).max() > 80, i
+    page.get_by_role("tab", name="Draw and steer").click()
+
+
 def test_the_other_dimensions_open_and_steer(page):
     """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
     more = page.locator("#sliders details")

@@ -203,3 +203,21 @@ def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch"
                  f'text-anchor="middle" fill="#374151" transform="rotate(-90 12 {(h - bottom) / 2:.0f})">'
                  f"{y_label}</text></svg>")
     return "".join(parts)
+
+
+def strip(images: list[np.ndarray], captions: list[str] | None = None, scale: int = 3) -> str:
+    """HTML: (28, 28) images in [0, 1] in a row, each with an optional caption."""
+    captions = captions or [""] * len(images)
+    cells = "".join(f'<figure><img class="digit" src="{data_uri(x, scale)}" alt="{c}"><figcaption>{c}</figcaption>'
+                    f"</figure>" for x, c in zip(images, captions, strict=True))
+    return f'<div class="strip">{cells}</div>'
+
+
+def grid_image(images: np.ndarray, columns: int, scale: int = 3) -> Image.Image:
+    """(N, 28, 28) images in [0, 1] -> one picture, `columns` digits a row, 2 px apart."""
+    rows = -(-len(images) // columns)
+    sheet = np.zeros((rows * 30 - 2, columns * 30 - 2), dtype=np.float32)
+    for i, x in enumerate(images):
+        r, c = divmod(i, columns)
+        sheet[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28] = x
+    return to_image(sheet, scale)

@@ -1,0 +1,85 @@
+"""New digits from codes: codes drawn from a Gaussian fitted to each class's training codes, decoded; beside
+them, codes drawn from a plain standard normal. `build(engine, gaussians)`."""
+
+import gradio as gr
+import numpy as np
+import torch
+from gradio import FileData
+
+from ae.inference import Engine
+from ae.latent import ClassGaussians
+from ae.ui.api import as_file
+from ae.ui.checks import choice, number, whole
+from ae.ui.errors import for_api
+from ae.ui.render import grid_image, to_image
+from ae.zoo import Zoo
+
+CLASSES = [str(d) for d in range(10)] + ["any"]
+EXPLAIN = """### Draw me a 7: new digits from codes
+**Generating new data by sampling the code**: each picture below is decoded from a code drawn at random from
+a Gaussian fitted to the codes of one class of training digits (or of all of them). The **seed** makes a
+grid repeatable; the **temperature** scales the spread: 0 gives the class's average code, above 1 stranger
+digits. On the right, codes drawn from a plain standard normal decode mostly to noise-like blobs: this
+autoencoder's codes do not fill the space around zero, they lie in their own regions. Making the codes
+fill a simple, known distribution is what **variational autoencoders** were made for."""
+
+
+@torch.inference_mode()
+def generate(engine: Engine, gaussians: ClassGaussians, digit: str, count: int, seed: int,
+             temperature: float) -> np.ndarray:
+    """(count, 28, 28) new digits of a class ("0"-"9") or of "any"."""
+    which = gaussians.ALL if digit == "any" else int(digit)
+    codes = gaussians.sample(which, count, seed, temperature)
+    return engine.model.decode(codes)[:, 0].numpy()
+
+
+@torch.inference_mode()
+def standard_normal(engine: Engine, count: int, seed: int) -> np.ndarray:
+    codes = torch.randn(count, engine.code_size, generator=torch.Generator().manual_seed(seed))
+    return engine.model.decode(codes)[:, 0].numpy()
+
+
+def build(zoo: Zoo) -> None:
+    """Add the view (inside the tab being built) and its /generate endpoint: the Gaussians of the zoo, with the
+    model whose codes they were fitted to."""
+    gaussians = zoo.gaussians
+    if gaussians is None or gaussians.model not in zoo.models:
+        gr.Markdown("The class Gaussians or their model are not in weights/ (`python -m ae.build` makes them).")
+        return
+    engine = Engine(zoo.models[gaussians.model])
+    gr.Markdown(EXPLAIN)
+    with gr.Row():
+        digit = gr.Dropdown(CLASSES, value="7", label="digit", elem_id="gen-digit")
+        seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="gen-seed")
+        temperature = gr.Slider(0, 2, value=1, step=0.05, label="temperature", elem_id="gen-temperature")
+
+    def show(d, s, t):
+        s = whole("seed", s, 0, 2**31 - 1)
+        return (grid_image(generate(engine, gaussians, choice("digit", d, CLASSES), 16, s, t), 4),
+                grid_image(standard_normal(engine, 16, s), 4))
+
+    first, first_normal = show("7", 0, 1.0)
+    with gr.Row():
+        gr.Markdown("**From the class's Gaussian**", elem_classes="caption")
+        gr.Markdown("**From a standard normal**", elem_classes="caption")
+    with gr.Row():
+        sampled = gr.Image(first, label="from the class's Gaussian", show_label=False, interactive=False, format="png",
+                           elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
+        normal = gr.Image(first_normal, label="from a standard normal", show_label=False, interactive=False,
+                          format="png",
+                          elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
+    gr.on([digit.change, seed.change, temperature.release], for_api("generate view")(show), [digit, seed, temperature],
+          [sampled, normal], api_visibility="undocumented", show_progress="hidden")
+
+    @for_api("generate")
+    def generate_endpoint(digit: str, count: int, seed: int, temperature: float) -> list[FileData]:
+        digit = choice("digit", str(digit) if isinstance(digit, int) and not isinstance(digit, bool) else digit,
+                       CLASSES)
+        pictures = generate(engine, gaussians, digit, whole("count", count, 1, 64), whole("seed", seed, 0, 2**31 - 1),
+                            number("temperature", temperature, 0, 3))
+        return [as_file(to_image(x, scale=1)) for x in pictures]
+
+    gr.api(generate_endpoint, api_name="generate", concurrency_limit=4,
+           api_description="A digit ('0'-'9' or 'any'), a count (1-64), a seed and a temperature (0-3) -> that "
+                           "many new 28x28 digits decoded from codes drawn from the class's Gaussian; same seed, "
+                           "same digits.")
