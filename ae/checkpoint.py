@@ -267,6 +267,17 @@ class Codes:
     kind = "codes"
 
 
+def _model_name(path: Path, metadata: dict[str, str]) -> str:
+    """The file name of the model an artifact was made from (its metadata's "model")."""
+    try:
+        model = json.loads(metadata["model"])
+    except (KeyError, ValueError) as e:
+        raise CheckpointError(path, f"bad metadata ({e})") from None
+    if not isinstance(model, str):
+        raise CheckpointError(path, "bad metadata (model must be a file name)")
+    return model
+
+
 def save_codes(path: os.PathLike, codes: Codes) -> Path:
     return save_artifact(path, Codes.kind, {"codes": codes.codes.contiguous(), "labels": codes.labels.contiguous()},
                          {"model": codes.model})
@@ -276,11 +287,7 @@ def _load_codes(path: Path, metadata: dict[str, str], tensors: dict[str, torch.T
     codes, labels = tensors.get("codes"), tensors.get("labels")
     if codes is None or labels is None or codes.ndim != 2 or labels.shape != (codes.shape[0],):
         raise CheckpointError(path, "codes needs (N, D) codes and (N,) labels")
-    try:
-        model = json.loads(metadata["model"])
-    except (KeyError, ValueError) as e:
-        raise CheckpointError(path, f"bad metadata ({e})") from None
-    return Codes(codes, labels, str(model))
+    return Codes(codes, labels, _model_name(path, metadata))
 
 
 def save_gaussians(path: os.PathLike, g: ClassGaussians) -> Path:
@@ -292,11 +299,7 @@ def _load_gaussians(path: Path, metadata: dict[str, str], tensors: dict[str, tor
     mean, chol = tensors.get("mean"), tensors.get("chol")
     if mean is None or chol is None or mean.ndim != 2 or chol.shape != (*mean.shape, mean.shape[1]):
         raise CheckpointError(path, "gaussians needs (11, D) means and (11, D, D) Cholesky factors")
-    try:
-        model = json.loads(metadata["model"])
-    except (KeyError, ValueError) as e:
-        raise CheckpointError(path, f"bad metadata ({e})") from None
-    return ClassGaussians(mean, chol, str(model))
+    return ClassGaussians(mean, chol, _model_name(path, metadata))
 
 
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.

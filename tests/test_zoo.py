@@ -22,16 +22,24 @@ def weights(tmp_path_factory):
         "ae-4.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 4}}},
         "pca.safetensors": {"kind": "pca", "sizes": [2, 4]},
         "run-overfit.safetensors": {"kind": "run", "train": {"epochs": 3, "limit": 100, "batch_size": 20}},
+        "codes-2.safetensors": {"kind": "codes", "model": "ae-2.safetensors", "count": 100},
+        "gaussians.safetensors": {"kind": "gaussians", "model": "ae-4.safetensors"},
+        "ae-denoise.safetensors": {"kind": "autoencoder", "objective": "denoise",
+                                   "train": {**recipe, "model": {"code_size": 4}}},
         "gone.safetensors": {"kind": "autoencoder", "train": recipe},
     }}))
     build(["--data-dir", str(FIXTURES), "--weights-dir", str(folder), "--only", "ae-2.safetensors",
-           "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors"])
+           "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors", "codes-2.safetensors",
+           "gaussians.safetensors", "ae-denoise.safetensors"])
     return folder
 
 
 def test_the_zoo_sorts_what_the_manifest_names(weights):
     zoo = load_zoo(weights)
-    assert zoo.sizes == [2, 4] and zoo.pca is not None
+    assert zoo.sizes == [2, 4] and zoo.pca is not None  # the denoising model is not one of the sizes
+    assert zoo.denoiser.train["objective"] == "denoise" and zoo.denoiser is not zoo.by_size[4]
+    assert zoo.codes["ae-2.safetensors"].codes.shape == (100, 2)
+    assert zoo.gaussians.mean.shape == (11, 4) and zoo.gaussians.model == "ae-4.safetensors"
     assert len(zoo.missing) == 1 and "gone.safetensors: file not found" in zoo.missing[0]
 
 
