@@ -5,12 +5,13 @@
 
 throughput: each client calls /decode in a loop with codes of its own and checks every picture against the
 model called directly (a wrong or mixed-up answer counts as an error); prints decodes per second,
-p50/p95 and errors for each client count.
+p50/p95 and errors for each client count. Each call is a new Gradio session, as for plain HTTP clients;
+--sessions gives each client one session, as gradio_client does.
 
-classroom: each visitor draws (a /reconstruct of a 280x280 drawing) every 4-8 s and in between drags
-sliders in bursts (the page's /slide event, a code every 400 ms, as the in-page decoder sends them, or
-every 16 ms with --server-decodes, as a page without it does); prints p50/p95 per event kind, errors, the
-server's CPU use and its memory.
+classroom: each visitor (one Gradio session, as a browser tab is) draws (a /reconstruct of a 280x280
+drawing) and then drags sliders in bursts (the page's /slide event, a code every 400 ms, as the in-page
+decoder sends them, or every 16 ms with --server-decodes, as a page without it does); prints p50/p95 per
+event kind, errors, the server's CPU use and its memory.
 
 All traffic goes to a server this script starts on 127.0.0.1, and every loop ends by itself.
 """
@@ -61,8 +62,9 @@ def served_picture(out: dict) -> np.ndarray:
     return np.asarray(Image.open(out["path"]).convert("L"), dtype=np.float32)
 
 
-def throughput(server: AppServer, engine: Engine, clients: int, seconds: float) -> dict:
-    """`clients` threads calling /decode for `seconds`; each answer checked against the model."""
+def throughput(server: AppServer, engine: Engine, clients: int, seconds: float, sessions: bool = False) -> dict:
+    """`clients` threads calling /decode for `seconds`; each answer checked against the model. sessions: each
+    client keeps one Gradio session (as gradio_client does) instead of a new one per call."""
     lock, times, errors = threading.Lock(), [], []
     stop = time.monotonic() + seconds
 
@@ -76,7 +78,7 @@ def throughput(server: AppServer, engine: Engine, clients: int, seconds: float) 
                 k = n % len(codes)
                 start = time.perf_counter()
                 try:
-                    out = http_call(http, "decode", [codes[k].tolist()])[0]
+                    out = http_call(http, "decode", [codes[k].tolist()], session=f"client-{i}" if sessions else None)[0]
                     took = (time.perf_counter() - start) * 1000  # the call, not the check below
                     if np.abs(served_picture(out) - wanted[k]).max() > 1:
                         raise RuntimeError("a picture that is not this code's")
@@ -131,7 +133,7 @@ def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, 
             while time.monotonic() < stop:
                 t = time.perf_counter()
                 try:
-                    code = http_call(http, "reconstruct", [image])[2]
+                    code = http_call(http, "reconstruct", [image], session=f"visitor-{i}")[2]
                     with lock:
                         times["reconstruct"].append((time.perf_counter() - t) * 1000)
                 except (CallError, RuntimeError, httpx.HTTPError) as e:
@@ -144,7 +146,7 @@ def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, 
                     code[dim] = float(engine.low[dim] + (engine.high[dim] - engine.low[dim]) * rng.random())
                     t = time.perf_counter()
                     try:
-                        http_call(http, "slide", [None, code])
+                        http_call(http, "slide", [None, code], session=f"visitor-{i}")
                         with lock:
                             times["slide"].append((time.perf_counter() - t) * 1000)
                     except (CallError, RuntimeError, httpx.HTTPError) as e:
@@ -187,6 +189,7 @@ def main() -> None:
     t = sub.add_parser("throughput")
     t.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     t.add_argument("--seconds", type=float, default=15)
+    t.add_argument("--sessions", action="store_true", help="each client keeps one session (as gradio_client does)")
     c = sub.add_parser("classroom")
     c.add_argument("--visitors", type=int, nargs="+", default=[30])
     c.add_argument("--seconds", type=float, default=60)
@@ -202,7 +205,7 @@ def main() -> None:
                 http_call(http, "decode", [[0.0] * engine.code_size])
         if args.what == "throughput":
             for n in args.clients:
-                r = throughput(server, engine, n, args.seconds)
+                r = throughput(server, engine, n, args.seconds, args.sessions)
                 print(f"{n:>3} clients: {r['decodes_per_s']:6.1f} decodes/s, p50 {r['p50_ms']:.1f} ms, "
                       f"p95 {r['p95_ms']:.1f} ms, {r['calls']} calls, {r['errors']} errors"
                       + (f" ({r['first_error']})" if r["errors"] else ""), flush=True)

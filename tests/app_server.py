@@ -52,10 +52,13 @@ class CallError(RuntimeError):
         super().__init__(f"{name} failed: {message!r}")
 
 
-def http_call(http, name: str, data: list):
+def http_call(http, name: str, data: list, session: str | None = None):
     """One call through Gradio's HTTP API with an httpx client: POST starts it, GET streams the result
-    (server-sent events). Returns the outputs; raises CallError with the server's message on an error."""
-    body = json.dumps({"data": data})  # NaN and infinities go out as JavaScript's tokens, as a hostile client may
+    (server-sent events). Returns the outputs; raises CallError with the server's message on an error.
+    session: a session hash to reuse, as a browser visitor's events or a gradio_client Client do (without
+    one, Gradio makes a new session for the call)."""
+    # NaN and infinities go out as JavaScript's tokens, as a hostile client may send them
+    body = json.dumps({"data": data, **({"session_hash": session} if session else {})})
     started = http.post(f"/gradio_api/call/{name}", content=body, headers={"content-type": "application/json"})
     if started.status_code != 200 or "event_id" not in started.text:
         raise RuntimeError(f"{name} was not started: HTTP {started.status_code} {started.text[:500]}")
