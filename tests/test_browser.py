@@ -263,6 +263,14 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
     assert page.locator("#interp-code img").count() == page.locator("#interp-pixels img").count() == 10
     expect(page.locator("#interp-morphed img")).to_have_attribute("src", re.compile("/gradio_api/file="),
                                                                   timeout=WAIT)
+    ink = ("() => Math.max(...Array.from(document.querySelector('#interp-live canvas').getContext('2d')"
+           ".getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0))")
+    page.wait_for_function(f"() => ({ink})() > 80", timeout=WAIT)  # the page drew the morph itself
+    before = page.evaluate("() => document.querySelector('#interp-live canvas').toDataURL()")
+    page.locator("#interp-morph input[type=range]").focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.querySelector('#interp-live canvas').toDataURL()") != before
     page.get_by_role("tab", name="Generate").click()
     assert brightness(page, page.locator("#gen-grid img")).std() > 0.1
     page.get_by_role("tab", name="Denoise").click()

@@ -1,5 +1,6 @@
 """Moving between two codes: frames decoded along the straight line between two digits' codes, over a plain
-cross-fade of their pixels. `build(engine, current, examples)`."""
+cross-fade of their pixels; the morph slider decodes in the page as it moves (static/morph.js), with the
+sliders' routine. `build(engine, current, examples)`."""
 
 import gradio as gr
 import numpy as np
@@ -9,11 +10,13 @@ from gradio import FileData
 from ae.inference import Engine
 from ae.latent import interpolate
 from ae.preprocess import open_image, preprocess
+from ae.ui import static
 from ae.ui.api import as_file
 from ae.ui.checks import whole
 from ae.ui.errors import for_api
 from ae.ui.inputs import uploaded
 from ae.ui.render import strip, to_image
+from ae.ui.serve import decoder_url
 
 EXPLAIN = """### From one digit to another
 Your digit (from the first tab) and a second one. Top row: the codes on the straight line between the two
@@ -28,6 +31,30 @@ def frames(engine: Engine, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.nda
     decoded = engine.model.decode(codes)[:, 0].numpy()
     t = np.linspace(0, 1, n, dtype=np.float32)[:, None, None]
     return decoded, (1 - t) * a + t * b
+
+
+class CodePair(gr.HTML):
+    """A canvas the page draws the morph on, live (static/morph.js); its value is the two codes {a, b}."""
+
+    def __init__(self, value: dict | None = None, *, decoder_url: str, code_size: int, **kwargs):
+        super().__init__(value=value, html_template='<canvas width="28" height="28" class="plane-live"></canvas>',
+                         js_on_load=static("decoder.js") + static("morph.js"), decoder_url=decoder_url,
+                         code_size=code_size, **kwargs)
+
+    def preprocess(self, payload):
+        return payload
+
+    def postprocess(self, value):
+        return value
+
+    def api_info(self) -> dict:
+        return {"type": "object", "description": "the two digits' codes, a and b"}
+
+    def example_payload(self):
+        return None
+
+    def example_value(self):
+        return None
 
 
 def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> None:
@@ -48,6 +75,9 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
             blended = gr.HTML(elem_id="interp-pixels")
             morph = gr.Slider(0, 1, value=0.5, step=0.01, label="morph: from your digit (0) to the second (1)",
                               elem_id="interp-morph")
+            gr.Markdown("**Decoded in this page as the slider moves** (and below, the server's picture when it "
+                        "stops)", elem_classes="caption")
+            live = CodePair(decoder_url=decoder_url(engine.model), code_size=engine.code_size, elem_id="interp-live")
             morphed = gr.Image(label="decoded at that point of the line", show_label=False, interactive=False,
                                format="png",
                                elem_classes="pixelated", height=200, elem_id="interp-morphed")
@@ -71,7 +101,14 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
                            torch.from_numpy(engine.encode(np.asarray(b))), 101)[round(float(t) * 100)]
         return to_image(engine.decode(code.numpy()))
 
+    @torch.inference_mode()
+    def pair(a, b):
+        if a is None or b is None:
+            return None
+        return {"a": engine.encode(np.asarray(a)).tolist(), "b": engine.encode(np.asarray(b)).tolist()}
+
     ui = dict(api_visibility="undocumented", show_progress="hidden")
+    gr.on([current.change, second.change], pair, [current, second], live, **ui)
     other.change(for_api("second digit")(read_second), other, second, preprocess=False, **ui)
     gr.on([current.change, second.change, count.release], show, [current, second, count], [coded, blended], **ui)
     gr.on([current.change, second.change, morph.change], at, [current, second, morph], morphed, **ui)
