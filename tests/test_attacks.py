@@ -210,3 +210,10 @@ def test_the_first_launch_page_bounds_bodies_too():
         r = httpx.post(run.url + "gradio_api/call/progress", content=b'{"data": [' + b"0," * 100_000 + b'0]}',
                        headers={"content-type": "application/json"}, timeout=120)
         assert r.status_code == 413
+
+
+@pytest.mark.parametrize("data", [[1e9, 0.0], ["x", 0.0], [None, None]])
+def test_the_planes_sliders_refuse_what_is_off_the_plane(http, data):
+    with pytest.raises(CallError) as e:
+        http_call(http, "choose", data)
+    assert e.value.message

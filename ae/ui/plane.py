@@ -11,6 +11,8 @@ from PIL import Image, ImageDraw
 
 from ae.latent import decode_plane, plane_extent
 from ae.ui import static
+from ae.ui.checks import number
+from ae.ui.errors import for_api
 from ae.ui.render import to_image
 from ae.ui.serve import decoder_url
 from ae.zoo import Zoo
@@ -108,14 +110,16 @@ def build(zoo: Zoo, current: gr.State) -> None:
         return (*plane.marked(code), note)
 
     def choose(a: float, b: float):
-        return plane.decode([float(a), float(b)])
+        a = number("first number", a, round(plane.lo[0], 2), round(plane.hi[0], 2))
+        return plane.decode([a, number("second number", b, round(plane.lo[1], 2), round(plane.hi[1], 2))])
 
     def clicked(evt: gr.SelectData):
-        x, y = evt.index
-        a, b = plane.code_at(float(x), float(y))
+        x, y = evt.index if isinstance(evt.index, (list, tuple)) and len(evt.index) == 2 else (None, None)
+        x, y = number("x", x, 0, plane.side), number("y", y, 0, plane.side)  # a click on the picture, or refused
+        a, b = plane.code_at(x, y)
         return plane.decode([a, b]), round(a, 2), round(b, 2)
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     current.change(show_current, current, [grid, dots, said], **ui)
-    grid.select(clicked, None, [picked, first, second], **ui)
-    gr.on([first.release, second.release], choose, [first, second], picked, **ui)
+    grid.select(for_api("plane click")(clicked), None, [picked, first, second], **ui)
+    gr.on([first.release, second.release], for_api("plane sliders")(choose), [first, second], picked, **ui)
