@@ -10,11 +10,10 @@ from gradio import FileData
 from ae.checkpoint import Checkpoint
 from ae.inference import Engine
 from ae.noise import KINDS, corrupt, median_filter
-from ae.preprocess import open_image, preprocess
 from ae.ui.api import as_file
 from ae.ui.checks import choice, number, whole
 from ae.ui.errors import for_api
-from ae.ui.inputs import uploaded
+from ae.ui.inputs import model_input
 from ae.ui.render import strip, to_image
 from ae.zoo import Zoo
 
@@ -77,9 +76,8 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
     def denoise_endpoint(image: FileData, kind: str, strength: float, seed: int) -> tuple[FileData, FileData,
                                                                                          FileData, FileData]:
         kind = choice("kind", kind, KINDS)
-        img, _ = open_image(uploaded(image, trusted))
-        out = denoised(engine, denoiser, preprocess(img), kind, number("strength", strength, 0, LIMITS[kind]),
-                       whole("seed", seed, 0, 2**31 - 1))
+        strength = number("strength", strength, 0, LIMITS[kind])
+        out = denoised(engine, denoiser, model_input(image, trusted), kind, strength, whole("seed", seed, 0, 2**31 - 1))
         return tuple(as_file(to_image(out[k], scale=1)) for k in ("noisy", "plain autoencoder",
                                                                    "denoising autoencoder", "median filter"))
 

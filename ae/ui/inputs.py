@@ -12,7 +12,7 @@ import numpy as np
 from gradio import utils as gradio_utils
 from PIL import Image
 
-from ae.preprocess import InputError, open_image
+from ae.preprocess import InputError, open_image, preprocess
 from ae.uploads import read_upload
 
 EMPTY_CANVAS = "The canvas is empty. Draw a digit (0-9) with your mouse or finger."
@@ -26,6 +26,12 @@ def uploaded(payload, trusted: tuple = ()) -> io.BytesIO:
     if not isinstance(payload, dict):
         raise InputError("An image must be sent as a file (with gradio_client: handle_file('digit.png')).")
     return read_upload(payload.get("path"), (gradio_utils.get_upload_folder(), *trusted))
+
+
+def model_input(payload, trusted: tuple = ()) -> np.ndarray:
+    """The (28, 28) model input of an uploaded image: the preprocessing every model of the app shares."""
+    img, _ = open_image(uploaded(payload, trusted))
+    return preprocess(img)
 
 
 class RecentBlobs(dict):

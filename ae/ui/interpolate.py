@@ -9,12 +9,11 @@ from gradio import FileData
 
 from ae.inference import Engine
 from ae.latent import interpolate
-from ae.preprocess import open_image, preprocess
 from ae.ui import static
 from ae.ui.api import as_file
-from ae.ui.checks import whole
+from ae.ui.checks import number, whole
 from ae.ui.errors import for_api
-from ae.ui.inputs import uploaded
+from ae.ui.inputs import model_input
 from ae.ui.render import strip, to_image
 from ae.ui.serve import decoder_url
 
@@ -83,8 +82,7 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
                                elem_classes="pixelated", height=200, elem_id="interp-morphed")
 
     def read_second(image):
-        img, _ = open_image(uploaded(image, trusted))
-        return preprocess(img)
+        return model_input(image, trusted)
 
     def show(a, b, n):
         if a is None or b is None:
@@ -93,15 +91,12 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
         captions = [f"{t:.2f}" for t in np.linspace(0, 1, int(n))]
         return strip(list(decoded), captions), strip(list(faded), captions)
 
-    @torch.inference_mode()
     def at(a, b, t):
         if a is None or b is None:
             return None
-        code = interpolate(torch.from_numpy(engine.encode(np.asarray(a))),
-                           torch.from_numpy(engine.encode(np.asarray(b))), 101)[round(float(t) * 100)]
-        return to_image(engine.decode(code.numpy()))
+        t = number("morph", t, 0, 1)
+        return to_image(engine.decode((1 - t) * engine.encode(np.asarray(a)) + t * engine.encode(np.asarray(b))))
 
-    @torch.inference_mode()
     def pair(a, b):
         if a is None or b is None:
             return None
@@ -111,12 +106,13 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
     gr.on([current.change, second.change], pair, [current, second], live, **ui)
     other.change(for_api("second digit")(read_second), other, second, preprocess=False, **ui)
     gr.on([current.change, second.change, count.release], show, [current, second, count], [coded, blended], **ui)
-    gr.on([current.change, second.change, morph.change], at, [current, second, morph], morphed, **ui)
+    gr.on([current.change, second.change, morph.change], for_api("morph")(at), [current, second, morph], morphed,
+          **ui)
 
     @for_api("interpolate")
     def interpolate_endpoint(image_a: FileData, image_b: FileData, frame_count: int) -> list[FileData]:
         n = whole("frame_count", frame_count, 2, 32)
-        decoded, _ = frames(engine, read_second(image_a), read_second(image_b), n)
+        decoded, _ = frames(engine, model_input(image_a, trusted), model_input(image_b, trusted), n)
         return [as_file(to_image(x, scale=1)) for x in decoded]
 
     gr.api(interpolate_endpoint, api_name="interpolate", concurrency_limit=4,

@@ -5,10 +5,10 @@ import gradio as gr
 import numpy as np
 from gradio import FileData
 
-from ae.preprocess import InputError, open_image, preprocess
+from ae.preprocess import InputError
 from ae.ui.api import as_file
 from ae.ui.errors import for_api
-from ae.ui.inputs import uploaded
+from ae.ui.inputs import model_input
 from ae.ui.render import mse_plot, sizes_table, to_image
 from ae.zoo import Zoo, reconstructions_by_size, size_figures
 
@@ -57,9 +57,3 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
                            "reconstruction at that size and its MSE against the model input.")
     gr.api(figures_table, api_name="test_figures", concurrency_limit=None,
            api_description="The test-set MSE of the autoencoder and of PCA at each code size, with their ratio.")
-
-
-def model_input(image, trusted: tuple) -> np.ndarray:
-    """The (28, 28) model input of an uploaded image (the preprocessing every model shares)."""
-    img, _ = open_image(uploaded(image, trusted))
-    return preprocess(img)
