@@ -17,16 +17,21 @@ from ae.checkpoint import (
     CheckpointError,
     Codes,
     Run,
+    load,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
+    save_classifier,
     save_codes,
     save_gaussians,
+    save_map,
     save_pca,
     save_run,
 )
+from ae.classify import accuracy_table, fit_classifier
 from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import encode_all, fit_gaussians
+from ae.latent_map import build_map, neighbour_agreement
 from ae.noise import training_noise
 from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, denoising_loss, fit, reconstruction_loss, resolve_device
@@ -84,9 +89,45 @@ def build_gaussians(entry: dict, out: Path, train: Split, test: Split, device: s
     return {"classes": 10, "code_size": model.config.code_size}
 
 
+def build_classifier(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Fit the classifier on the codes of every training digit under the entry's `model`, and measure the
+    accuracy table: the same classifier on pixels, and on the codes of each autoencoder in `compare` (the
+    entry's `model` first) beside PCA with as many numbers (from the entry's `pca` file), with all labels and
+    with `per_class` labels a class over `draws` draws."""
+    pca = load(out.parent / entry["pca"])
+    pixels = lambda images: images.reshape(len(images), -1).float() / 255  # noqa: E731
+    features = {"pixels (784 numbers)": pixels}
+    for name in entry.get("compare", [entry["model"]]):
+        model = load_checkpoint(out.parent / name).model
+        d = model.config.code_size
+        features[f"autoencoder code ({d} numbers)"] = lambda images, model=model: encode_all(model, images)
+        features[f"PCA ({d} numbers)"] = lambda images, d=d: pca.encode(pixels(images), d)
+    table = accuracy_table(features, train.images, train.labels, test.images, test.labels,
+                           per_class=entry.get("per_class", 10), draws=entry.get("draws", 10))
+    model = load_checkpoint(out.parent / entry["model"]).model
+    classifier = fit_classifier(encode_all(model, train.images), train.labels, entry["model"])
+    predicted = classifier.probabilities(encode_all(model, test.images)).argmax(1)
+    metrics = {"test_accuracy": round(float((predicted == test.labels).double().mean()), 4), "table": table}
+    save_classifier(out, replace(classifier, metrics=metrics))
+    return {"test_accuracy": metrics["test_accuracy"]}
+
+
+def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Project the codes of the first `count` test digits under the entry's `model` with PCA and t-SNE."""
+    model = load_checkpoint(out.parent / entry["model"]).model
+    digits = test.head(entry.get("count", 5000))
+    m = build_map(encode_all(model, digits.images), digits.labels, digits.images, torch.arange(len(digits)),
+                  entry["model"], perplexity=entry.get("perplexity", 30.0))
+    m.metrics.update({f"{name}_neighbour_agreement": round(neighbour_agreement(xy, m.labels), 4)
+                      for name, xy in (("code", m.codes), ("pca", m.pca_xy), ("tsne", m.tsne_xy))})
+    save_map(out, m)
+    return m.metrics
+
+
 # One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
 BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
-                                            "codes": build_codes, "gaussians": build_gaussians}
+                                            "codes": build_codes, "gaussians": build_gaussians,
+                                            "classifier": build_classifier, "map": build_latent_map}
 
 
 def main(argv=None) -> None:

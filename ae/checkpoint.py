@@ -19,7 +19,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
+from ae.classify import Classifier
 from ae.latent import ClassGaussians, CodeStats
+from ae.latent_map import LatentMap
 from ae.model import AEConfig, Autoencoder
 from ae.pca import PCA
 
@@ -302,6 +304,39 @@ def _load_gaussians(path: Path, metadata: dict[str, str], tensors: dict[str, tor
     return ClassGaussians(mean, chol, _model_name(path, metadata))
 
 
+def _shaped(path: Path, tensors: dict[str, torch.Tensor], shapes: dict[str, tuple[int, ...]]) -> None:
+    """Check that the artifact holds exactly the named tensors, each of its shape."""
+    if set(tensors) != set(shapes):
+        raise CheckpointError(path, f"expected tensors {sorted(shapes)}, found {sorted(tensors)}")
+    for name, shape in shapes.items():
+        if tuple(tensors[name].shape) != shape:
+            raise CheckpointError(path, f"{name} has shape {tuple(tensors[name].shape)}, expected {shape}")
+
+
+def save_classifier(path: os.PathLike, c: Classifier) -> Path:
+    return save_artifact(path, Classifier.kind, c.to_tensors(), {"model": c.model, "metrics": c.metrics})
+
+
+def _load_classifier(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Classifier:
+    (metrics,) = _json_objects(path, metadata, "metrics")
+    d = tensors["mean"].shape[0] if "mean" in tensors and tensors["mean"].ndim == 1 else -1
+    _shaped(path, tensors, {"mean": (d,), "scale": (d,), "weight": (10, d), "bias": (10,)})
+    return Classifier(**tensors, model=_model_name(path, metadata), metrics=metrics)
+
+
+def save_map(path: os.PathLike, m: LatentMap) -> Path:
+    return save_artifact(path, LatentMap.kind, m.to_tensors(), {"model": m.model, "metrics": m.metrics})
+
+
+def _load_map(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> LatentMap:
+    (metrics,) = _json_objects(path, metadata, "metrics")
+    n, d = tensors["codes"].shape if "codes" in tensors and tensors["codes"].ndim == 2 else (-1, -1)
+    _shaped(path, tensors, {"codes": (n, d), "labels": (n,), "images": (n, 28, 28), "index": (n,),
+                            "pca_mean": (d,), "pca_axes": (2, d), "pca_xy": (n, 2), "tsne_xy": (n, 2)})
+    return LatentMap(**tensors, model=_model_name(path, metadata), metrics=metrics)
+
+
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
 LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca, Run.kind: _load_run,
-                                Codes.kind: _load_codes, ClassGaussians.kind: _load_gaussians}
+                                Codes.kind: _load_codes, ClassGaussians.kind: _load_gaussians,
+                                Classifier.kind: _load_classifier, LatentMap.kind: _load_map}

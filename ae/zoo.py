@@ -7,7 +7,9 @@ import numpy as np
 import torch
 
 from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, load, read_manifest
+from ae.classify import Classifier
 from ae.latent import ClassGaussians
+from ae.latent_map import LatentMap
 from ae.pca import PCA
 
 
@@ -19,6 +21,8 @@ class Zoo:
     codes: dict[str, Codes] = field(default_factory=dict)  # sampled training codes, by their model's file name
     gaussians: ClassGaussians | None = None  # class Gaussians of the served model's codes
     denoiser: Checkpoint | None = None  # the autoencoder trained to undo noise
+    classifier: Classifier | None = None  # digit classes from the served model's codes
+    latent_map: LatentMap | None = None  # test digits' codes mapped to 2-d
     models: dict[str, Checkpoint] = field(default_factory=dict)  # every autoencoder, by its file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 
@@ -52,6 +56,10 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
             zoo.codes[loaded.model] = loaded
         elif isinstance(loaded, ClassGaussians):
             zoo.gaussians = loaded
+        elif isinstance(loaded, Classifier):
+            zoo.classifier = loaded
+        elif isinstance(loaded, LatentMap):
+            zoo.latent_map = loaded
         elif isinstance(loaded, Checkpoint) and entry.get("objective") == "denoise":
             zoo.denoiser = loaded
         elif isinstance(loaded, Checkpoint) and loaded.model.config.code_activation == "none" \

@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -35,3 +36,30 @@ def mnist_train() -> Split:
 @pytest.fixture(scope="session")
 def mnist_test() -> Split:
     return load_mnist(FIXTURES, train=False, download=False)
+
+
+@pytest.fixture(scope="session")
+def weights(tmp_path_factory):
+    """A small weights folder built from the fixtures by `ae.build`, one artifact of each kind."""
+    from ae.build import main as build
+
+    folder = tmp_path_factory.mktemp("weights")
+    recipe = {"epochs": 2, "limit": 500, "batch_size": 64}
+    (folder / "manifest.json").write_text(json.dumps({"serve": "ae-4.safetensors", "artifacts": {
+        "ae-2.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 2}}},
+        "ae-4.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 4}}},
+        "pca.safetensors": {"kind": "pca", "sizes": [2, 4]},
+        "run-overfit.safetensors": {"kind": "run", "train": {"epochs": 3, "limit": 100, "batch_size": 20}},
+        "codes-2.safetensors": {"kind": "codes", "model": "ae-2.safetensors", "count": 100},
+        "gaussians.safetensors": {"kind": "gaussians", "model": "ae-4.safetensors"},
+        "ae-denoise.safetensors": {"kind": "autoencoder", "objective": "denoise",
+                                   "train": {**recipe, "model": {"code_size": 4}}},
+        "classifier.safetensors": {"kind": "classifier", "model": "ae-4.safetensors", "pca": "pca.safetensors",
+                                   "compare": ["ae-4.safetensors", "ae-2.safetensors"], "per_class": 5, "draws": 2},
+        "map.safetensors": {"kind": "map", "model": "ae-4.safetensors", "count": 300, "perplexity": 10},
+        "gone.safetensors": {"kind": "autoencoder", "train": recipe},
+    }}))
+    build(["--data-dir", str(FIXTURES), "--weights-dir", str(folder), "--only", "ae-2.safetensors",
+           "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors", "codes-2.safetensors",
+           "gaussians.safetensors", "ae-denoise.safetensors", "classifier.safetensors", "map.safetensors"])
+    return folder

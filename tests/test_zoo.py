@@ -1,37 +1,12 @@
 """The zoo of models the views compare (ae/zoo.py), on a small weights folder built from the fixtures."""
 
-import json
-
 import numpy as np
 import pytest
 import torch
 
-from ae.build import main as build
 from ae.latent import decode_plane, plane_extent, plane_points
 from ae.ui.render import line_plot, mse_plot, sizes_table
 from ae.zoo import load_zoo, reconstructions_by_size, size_figures
-from tests.conftest import FIXTURES
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("weights")
-    recipe = {"epochs": 2, "limit": 500, "batch_size": 64}
-    (folder / "manifest.json").write_text(json.dumps({"serve": "ae-4.safetensors", "artifacts": {
-        "ae-2.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 2}}},
-        "ae-4.safetensors": {"kind": "autoencoder", "train": {**recipe, "model": {"code_size": 4}}},
-        "pca.safetensors": {"kind": "pca", "sizes": [2, 4]},
-        "run-overfit.safetensors": {"kind": "run", "train": {"epochs": 3, "limit": 100, "batch_size": 20}},
-        "codes-2.safetensors": {"kind": "codes", "model": "ae-2.safetensors", "count": 100},
-        "gaussians.safetensors": {"kind": "gaussians", "model": "ae-4.safetensors"},
-        "ae-denoise.safetensors": {"kind": "autoencoder", "objective": "denoise",
-                                   "train": {**recipe, "model": {"code_size": 4}}},
-        "gone.safetensors": {"kind": "autoencoder", "train": recipe},
-    }}))
-    build(["--data-dir", str(FIXTURES), "--weights-dir", str(folder), "--only", "ae-2.safetensors",
-           "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors", "codes-2.safetensors",
-           "gaussians.safetensors", "ae-denoise.safetensors"])
-    return folder
 
 
 def test_the_zoo_sorts_what_the_manifest_names(weights):
