@@ -18,7 +18,7 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.inference import Engine
-from ae.ui import api, curves, denoise, explore, generate, interpolate, page, plane, sizes
+from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, latent_map, page, plane, sizes
 from ae.ui.serve import load_or_train
 from ae.zoo import load_zoo
 
@@ -35,7 +35,7 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
     gr.Markdown(page.intro(ENGINE))
     with gr.Tabs():
         with gr.Tab("Draw and steer", id="explore"):
-            _, current = explore.build(ENGINE, EXAMPLES)
+            first, current = explore.build(ENGINE, EXAMPLES)
         with gr.Tab("Code sizes and PCA", id="sizes"):
             sizes.build(ZOO, current, trusted=(EXAMPLES,))
         with gr.Tab("The 2-number plane", id="plane"):
@@ -46,6 +46,10 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
             generate.build(ZOO)
         with gr.Tab("Denoise", id="denoise"):
             denoise.build(ZOO, current, trusted=(EXAMPLES,))
+        with gr.Tab("Classify the code", id="classify"):
+            classifier.build(ZOO, current, trusted=(EXAMPLES,))
+        with gr.Tab("Latent map", id="map"):
+            latent_map.build(ZOO, current, first, trusted=(EXAMPLES,))
         with gr.Tab("Training curves", id="curves"):
             curves.build(ZOO, SERVED)
     gr.Markdown(page.API_NOTE)

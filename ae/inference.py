@@ -66,7 +66,10 @@ class Engine:
 
     def run(self, img: Image.Image | np.ndarray, note: str | None = None) -> Result:
         """Any image -> what the model sees, its code and its reconstruction (InputError if unusable)."""
-        x = preprocess(img)
+        return self.run_input(preprocess(img), note)
+
+    def run_input(self, x: np.ndarray, note: str | None = None) -> Result:
+        """A ready (28, 28) model input (a stored MNIST digit) -> its code and reconstruction."""
         code = self.encode(x)
         return Result(x, code, self.decode(code), note)
 

@@ -246,3 +246,31 @@ def test_the_new_endpoints_refuse_out_of_range_arguments(client, seven, name, ar
     args = tuple(handle_file(seven) if a is None else a for a in args)
     with pytest.raises(AppError, match=words):
         client.predict(*args, api_name=name)
+
+
+def test_classify_reads_the_digit_from_its_code(client, seven):
+    answer = client.predict(handle_file(seven), api_name="/classify")
+    assert answer["digit"] == 7 and len(answer["probabilities"]) == 10
+    assert sum(answer["probabilities"]) == pytest.approx(1, abs=1e-4) and max(answer["probabilities"]) > 0.5
+
+
+def test_the_latent_map_places_a_test_digit_among_its_own_kind(client, seven):
+    answer = client.predict(handle_file(seven), api_name="/latent_map")
+    assert len(answer["pca"]) == len(answer["tsne"]) == 2
+    for key in ("nearest_by_code", "nearest_by_pixels"):
+        near = answer[key]
+        assert len(near) == 8 and [n["distance"] for n in near] == sorted(n["distance"] for n in near)
+        assert 0 in [n["test_index"] for n in near[:3]], near  # the upload is test digit 0, enlarged
+        assert sum(n["label"] == 7 for n in near) >= 6, near
+
+
+@pytest.mark.parametrize("name", ["/classify", "/latent_map"])
+def test_the_image_endpoints_refuse_what_is_not_an_image(client, tmp_path, name):
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    with pytest.raises(AppError, match="not an image this demo can read"):
+        client.predict(handle_file(text), api_name=name)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    with pytest.raises(AppError, match="No digit found"):
+        client.predict(handle_file(blank), api_name=name)

@@ -282,6 +282,41 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
     page.get_by_role("tab", name="Draw and steer").click()
 
 
+def data_picture(src: str) -> np.ndarray:
+    """An inline (data: URI) picture's pixels, grey, in [0, 1]."""
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L"), np.float32) / 255
+
+
+def test_the_classifier_and_the_latent_map(page, shot):
+    """The classifier names the drawn digit with ten bars; the maps show dots and the digit's rings; a click on
+    a dot makes that test digit the current one, in the first tab too."""
+    ensure_a_digit(page)
+    page.get_by_role("tab", name="Classify the code").click()
+    expect(page.locator("#classify-result .digit-guess")).to_be_visible(timeout=WAIT)
+    assert page.locator("#classify-result .probabilities rect").count() == 10
+    assert page.locator("#classify-table table tr").count() >= 4  # the stored accuracy table
+    shot("classify.png")
+    page.get_by_role("tab", name="Latent map").click()
+    expect(page.locator("#latent-maps circle")).to_have_count(2, timeout=WAIT)  # a ring on each map
+    for i in range(2):
+        dots = data_picture(page.locator("#latent-maps .map-box img").nth(i).get_attribute("src"))
+        assert dots.shape == (360, 360) and (dots < 0.9).mean() > 0.05  # coloured dots on white
+    near = page.locator("#latent-neighbours img")
+    expect(near).to_have_count(16, timeout=WAIT)
+    assert all(data_picture(near.nth(i).get_attribute("src")).max() > 0.5 for i in range(16))
+    shot("latent-map.png")
+    box = page.locator('#latent-maps .map-box[data-map="tsne"]').bounding_box()
+    before = page.locator("#latent-neighbours").inner_html()
+    page.mouse.click(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])
+    expect(page.locator("#message")).to_contain_text("picked on the latent map", timeout=WAIT)
+    picked = re.search(r"Test digit #(\d+), a (\d)", page.locator("#message").text_content())
+    expect(page.locator("#latent-neighbours figcaption").first).to_contain_text(f"a {picked[2]} · 0.00",
+                                                                               timeout=WAIT)  # itself, nearest
+    assert page.locator("#latent-neighbours").inner_html() != before
+    page.get_by_role("tab", name="Draw and steer").click()
+    expect(page.locator("#message")).to_contain_text(f"Test digit #{picked[1]}", timeout=WAIT)
+
+
 def test_the_other_dimensions_open_and_steer(page):
     """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
     more = page.locator("#sliders details")

@@ -26,5 +26,5 @@ def test_core_sources_do_not_mention_gradio_imports(name):
 
 def test_app_is_a_composition():
     lines = [line for line in (ROOT / "app.py").read_text().splitlines() if line.strip()]
-    assert len(lines) < 50, "app.py should only load the model, build the views and launch"
+    assert len(lines) < 60, "app.py should only load the model, build the views and launch"  # ten views
     assert "def " not in "\n".join(lines)

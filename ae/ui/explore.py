@@ -31,6 +31,7 @@ class Handlers:
         self.recorded_mse = engine.metrics.get("test_mse")
         self.scale = chart_scale(engine.stats.mean.numpy(), engine.stats.std.numpy())
         self.blobs = RecentBlobs()  # the sketchpad's drawings sent ahead of their events
+        self.outputs: list = []  # the components show_input fills, in its order (set by build)
         self.on_draw = on_page("draw", self.cleared)(self._draw)
         self.on_upload = on_page("upload", self.cleared)(self._upload)
         self.on_slide = on_page("slide", lambda message: (None, "", "", f"⚠️ {message}"))(self._slide)
@@ -56,6 +57,11 @@ class Handlers:
     def cleared(self, message: str) -> tuple:
         """Outputs for a refused input: the message, no pictures or code, the sliders at the average code."""
         return (None, None, "", "", f"⚠️ {message}", None, self.slider_values(self.mean_code), None)
+
+    def show_input(self, x: np.ndarray, note: str | None = None) -> tuple:
+        """Every output (self.outputs, set by build) for a ready (28, 28) model input, e.g. a stored test digit
+        another view picked."""
+        return self.shown(self.engine.run_input(x, note))
 
     def _draw(self, sketch) -> tuple:
         return self.shown(self.engine.run(drawing(sketch, self.blobs)))
@@ -130,6 +136,7 @@ def build(engine: Engine, examples: Path) -> tuple[Handlers, gr.State]:
                               max_lines=6, buttons=["copy"], interactive=False, elem_id="code-numbers")
 
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders, current]
+    h.outputs = shown_outputs  # for views that load a digit into this one
     # The page's own events: callable by clients (the tests use them) but left out of the API docs. Image
     # events take Gradio's payload unopened (preprocess=False): ae.ui.inputs decides what may be read.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")

@@ -13,15 +13,12 @@ from ae.latent import decode_plane, plane_extent
 from ae.ui import static
 from ae.ui.checks import number
 from ae.ui.errors import for_api
-from ae.ui.render import to_image
+from ae.ui.render import CLASSES, legend, to_image
 from ae.ui.serve import decoder_url
 from ae.zoo import Zoo
 
 GRID = 15  # digits across and down
 CELL = 28  # pixels per digit
-# One colour per digit class (Tableau 10), for the dots and the legend.
-CLASSES = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac"]
 MODEL = "ae-2.safetensors"
 
 
@@ -66,10 +63,6 @@ class Plane:
             for picture in pictures:
                 ImageDraw.Draw(picture).ellipse((x - 9, y - 9, x + 9, y + 9), outline=colour, width=3)
         return pictures
-
-
-def legend() -> str:
-    return " ".join(f'<span style="color:{c}">●</span> {d}' for d, c in enumerate(CLASSES))
 
 
 def build(zoo: Zoo, current: gr.State) -> None:

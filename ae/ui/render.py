@@ -7,6 +7,14 @@ import numpy as np
 from PIL import Image
 
 POS, NEG = (37, 99, 235), (234, 88, 12)  # blue for positive values, orange for negative
+# One colour per digit class (Tableau 10), for dots on maps and their legend.
+CLASSES = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac"]
+
+
+def legend() -> str:
+    """HTML: the class colours' key."""
+    return " ".join(f'<span style="color:{c}">●</span> {d}' for d, c in enumerate(CLASSES))
 
 
 def to_image(x: np.ndarray, scale: int = 10) -> Image.Image:
@@ -93,8 +101,13 @@ def code_chart(code: np.ndarray, scale: float, typical=None) -> str:
 
 def data_uri(x: np.ndarray, scale: int = 4) -> str:
     """(28, 28) image in [0, 1] -> an inline PNG for HTML."""
+    return png_uri(to_image(x, scale))
+
+
+def png_uri(img: Image.Image) -> str:
+    """A picture as an inline PNG for HTML."""
     buf = io.BytesIO()
-    to_image(x, scale).save(buf, format="PNG")
+    img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -221,3 +234,22 @@ def grid_image(images: np.ndarray, columns: int, scale: int = 3) -> Image.Image:
         r, c = divmod(i, columns)
         sheet[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28] = x
     return to_image(sheet, scale)
+
+
+def probability_bars(p: np.ndarray) -> str:
+    """SVG: a bar per digit 0-9 for its probability, the most likely one in blue, each labelled."""
+    w, h, bottom, top = 420, 170, 22, 18
+    bw = w / len(p)
+    best = int(np.argmax(p))
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="probabilities" role="img" aria-label="the probability of each '
+             f'digit, the highest for {best}">']
+    for d, v in enumerate(p):
+        bar = float(v) * (h - bottom - top)
+        parts.append(f'<rect x="{d * bw + 6:.1f}" y="{h - bottom - bar:.1f}" width="{bw - 12:.1f}" '
+                     f'height="{max(bar, 0.5):.1f}" fill="{"rgb(37,99,235)" if d == best else "#9ca3af"}">'
+                     f"<title>{d}: {v:.4f}</title></rect>"
+                     f'<text x="{(d + 0.5) * bw:.1f}" y="{h - 6}" font-size="13" text-anchor="middle" '
+                     f'fill="#374151">{d}</text>'
+                     f'<text x="{(d + 0.5) * bw:.1f}" y="{h - bottom - bar - 4:.1f}" font-size="10" '
+                     f'text-anchor="middle" fill="#6b7280">{v * 100:.0f}%</text>')
+    return "".join(parts) + "</svg>"

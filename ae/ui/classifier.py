@@ -1,0 +1,76 @@
+"""What digit does the code say it is? A linear classifier reads the served model's code of the current
+digit; below it, the measured reason to learn features at all: the same classifier on codes, pixels and PCA,
+with every label and with ten labels a class. `build(zoo, current)`."""
+
+import gradio as gr
+import numpy as np
+from gradio import FileData
+
+from ae.classify import classify
+from ae.ui.errors import for_api
+from ae.ui.inputs import model_input
+from ae.ui.render import probability_bars
+from ae.zoo import Zoo
+
+WAITING = "<p>Draw, upload or pick a digit in the first tab; its code is classified here.</p>"
+
+
+INTRO = """### What the code knows: a classifier on the code
+The autoencoder never saw a label, yet its code keeps what tells digits apart: a plain **linear classifier**
+(logistic regression) reading only the {d}-number code of your digit names it below. The code is a
+**learned feature**; the table says what it is worth."""
+
+
+def explain(metrics: dict) -> str:
+    """The view's text around the stored accuracy table; what it says about the table comes from its figures."""
+    table = metrics.get("table", [])
+    if not table:
+        return "(No accuracy table is stored with this classifier.)"
+    few = table[0]
+    rows = "\n".join(f"| {r['features']} | {r['all_labels']:.1%} | {r['few_labels']:.1%} ± {r['few_labels_std']:.1%} |"
+                     for r in table)
+    best = max(table, key=lambda r: r["few_labels"])
+    pixels = next((r for r in table if r["features"].startswith("pixels")), None)
+    finding = "" if pixels is None else (
+        f" With only {few['per_class']} labels per class, the **{best['features']}** does best: "
+        f"{best['few_labels']:.1%}, against {pixels['few_labels']:.1%} from the pixels themselves.")
+    return f"""**Accuracy on MNIST's 10,000 test digits**, the same classifier (standardised inputs, logistic
+regression) on each kind of input. With {few['per_class']} labelled digits per class, each figure is the mean ± spread
+over {few['draws']} random draws of them; the autoencoders and PCA still learned from all 60,000 training
+images, without labels.{finding}
+
+| the classifier reads | all 60,000 labels | {few['per_class']} labels per class |
+|---|---|---|
+{rows}"""
+
+
+def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+    """Add the view (inside the tab being built) and its /classify endpoint."""
+    c = zoo.classifier
+    model = zoo.models.get(c.model) if c is not None else None
+    if model is None:
+        gr.Markdown("The classifier or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
+        return
+    gr.Markdown(INTRO.format(d=c.mean.shape[0]))
+    result = gr.HTML(WAITING, elem_id="classify-result")
+    gr.Markdown(explain(c.metrics), elem_id="classify-table")
+
+    def show(x) -> str:
+        if x is None:
+            return WAITING
+        p = classify(model.model, c, x)
+        d = int(np.argmax(p))
+        return (f'<div class="prediction"><p>The code says: <b class="digit-guess">{d}</b> '
+                f"({p[d]:.0%} sure)</p>{probability_bars(p)}</div>")
+
+    current.change(for_api("classify view")(show), current, result, api_visibility="undocumented",
+                   show_progress="hidden")
+
+    @for_api("classify")
+    def classify_endpoint(image: FileData) -> dict:
+        p = classify(model.model, c, model_input(image, trusted))
+        return {"digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]}
+
+    gr.api(classify_endpoint, api_name="classify", concurrency_limit=4,
+           api_description="An image of a digit -> the digit a logistic regression reads from the served model's code, "
+                           "and the probability of each digit 0-9 (they sum to 1).")

@@ -1,0 +1,169 @@
+"""A map of the latent space: the codes of 5,000 MNIST test digits drawn in two dimensions, by PCA and by
+t-SNE (both computed when the artifacts were built), the current digit placed on each; its nearest test
+digits by code beside its nearest by pixels. Clicking a dot makes that test digit the current digit of
+every view. `build(zoo, current, loader)`."""
+
+import gradio as gr
+import numpy as np
+import torch
+from gradio import FileData
+from PIL import Image, ImageDraw
+
+from ae.latent import plane_extent
+from ae.latent_map import NEIGHBOURS, LatentMap
+from ae.ui import static
+from ae.ui.checks import choice, number
+from ae.ui.errors import for_api, on_page
+from ae.ui.inputs import model_input
+from ae.ui.render import CLASSES, legend, png_uri, strip
+from ae.zoo import Zoo
+
+SIDE = 360  # pixels of each map picture
+SHOWN = 8  # nearest test digits shown by each measure
+MAPS = {"pca": "PCA of the codes (linear)", "tsne": "t-SNE of the codes (keeps neighbourhoods)"}
+WAITING = "<p>Draw, upload or pick a digit in the first tab, or click a dot on a map.</p>"
+
+# ${...} is evaluated by the page with the props in scope: the pictures come once, in the page's config; a
+# new value only moves the rings (fractions of the picture's width and height).
+_MAP = """<figure><div class="map-box" data-map="${k}"><img src="${pictures[k]}" alt="${titles[k]}" draggable="false">
+<svg viewBox="0 0 1 1" preserveAspectRatio="none">${value && value[k] ? `<circle cx="${value[k][0]}"
+ cy="${value[k][1]}" r="0.03" fill="none" stroke="#dc2626" stroke-width="0.012"/>` : ""}</svg></div>
+<figcaption>${titles[k]}</figcaption></figure>"""
+TEMPLATE = '<div class="latent-maps">${Object.keys(titles).map(k => `' + _MAP + '`).join("")}</div>'
+
+
+class MapPictures:
+    """Each map's dots drawn once, and the conversions between map coordinates and picture fractions."""
+
+    def __init__(self, m: LatentMap):
+        self.m = m
+        self.xy = {"pca": m.pca_xy, "tsne": m.tsne_xy}
+        self.box = {k: plane_extent(xy, margin=0.05) for k, xy in self.xy.items()}
+        self.fractions = {k: self.to_fractions(k, xy) for k, xy in self.xy.items()}  # (N, 2) each
+
+    def to_fractions(self, k: str, xy: torch.Tensor) -> torch.Tensor:
+        """Map coordinates -> (x, y) fractions of the picture, y growing downwards."""
+        lo, hi = (torch.tensor(v) for v in self.box[k])
+        f = (xy.reshape(-1, 2) - lo) / (hi - lo)
+        return torch.stack([f[:, 0], 1 - f[:, 1]], dim=1)
+
+    def picture(self, k: str) -> Image.Image:
+        img = Image.new("RGB", (SIDE, SIDE), "white")
+        draw = ImageDraw.Draw(img)
+        for (x, y), label in zip((self.fractions[k] * SIDE).tolist(), self.m.labels.tolist(), strict=True):
+            draw.ellipse((x - 1.6, y - 1.6, x + 1.6, y + 1.6), fill=CLASSES[label])
+        return img
+
+    def dot_at(self, k: str, fx: float, fy: float) -> int:
+        """The test digit whose dot lies nearest a point of the picture (fractions)."""
+        return int(torch.argmin(((self.fractions[k] - torch.tensor([fx, fy])) ** 2).sum(1)))
+
+
+class LatentMapView(gr.HTML):
+    """Both maps with the current digit's rings; a click on a picture sets value["pick"] and sends a click."""
+
+    def __init__(self, pictures: dict[str, str], **kwargs):
+        super().__init__(value=None, html_template=TEMPLATE, js_on_load=static("latent_map.js"), pictures=pictures,
+                         titles=MAPS, **kwargs)
+
+    def preprocess(self, payload):
+        return payload
+
+    def postprocess(self, value):
+        return value
+
+    def api_info(self) -> dict:
+        return {"type": "object", "description": "the rings' places and the picked point"}
+
+    def example_payload(self):
+        return None
+
+    def example_value(self):
+        return None
+
+
+def where(m: LatentMap, model, x: np.ndarray) -> dict:
+    """Where a (28, 28) model input lands: its place on both maps and its nearest test digits both ways."""
+    with torch.inference_mode():
+        code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32)).reshape(1, -1))[0]
+    placed = m.place(code)
+
+    def listed(found) -> list[dict]:
+        return [{"test_index": int(m.index[i]), "label": int(m.labels[i]), "distance": round(float(d), 4)}
+                for i, d in zip(*found, strict=True)]
+
+    return {**placed, "nearest_by_code": listed(m.nearest_by_code(code, SHOWN)),
+            "nearest_by_pixels": listed(m.nearest_by_pixels(torch.from_numpy(np.asarray(x, np.float32)), SHOWN))}
+
+
+def neighbours_html(m: LatentMap, found: dict) -> str:
+    position = {int(t): i for i, t in enumerate(m.index.tolist())}
+
+    def row(key: str) -> str:
+        items = found[key]
+        images = [m.images[position[r["test_index"]]].float().numpy() / 255 for r in items]
+        captions = [f"a {r['label']} · {r['distance']:.2f}" for r in items]
+        return strip(images, captions, scale=2)
+
+    return (f"<p><b>Nearest test digits by code</b> (distance between codes)</p>{row('nearest_by_code')}"
+            f"<p><b>Nearest test digits by pixels</b> (distance between the 28×28 pictures)</p>"
+            f"{row('nearest_by_pixels')}<p class='hint'>Where the two rows differ, the code calls digits alike "
+            f"that the pixels do not, or the other way round.</p>")
+
+
+def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None:
+    """Add the view (inside the tab being built) and its /latent_map endpoint. loader: the first view's
+    handlers, whose show_input(x, note) fills its outputs (loader.outputs) with a picked test digit."""
+    m = zoo.latent_map
+    ckpt = zoo.models.get(m.model) if m is not None else None
+    if ckpt is None:
+        gr.Markdown("The latent map or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
+        return
+    pictures = MapPictures(m)
+    agree = m.metrics
+    gr.Markdown(
+        f"### A map of the latent space\nEach dot is one of {len(m):,} MNIST test digits, placed by its "
+        f"{m.codes.shape[1]}-number code squeezed to two dimensions, coloured by what digit it is. **Left, PCA**: "
+        f"the best flat view; it shows only {sum(agree.get('pca_explained_variance', [0, 0])):.0%} of the codes' "
+        f"spread, so the classes overlap. **Right, t-SNE**: it keeps each code's near neighbours near, so classes "
+        f"form islands; distances between islands mean little. Your digit is the red ring (on t-SNE, at the mean "
+        f"place of its {NEIGHBOURS} nearest test digits by code, as t-SNE cannot place a new point). "
+        f"**Click a dot** to make that test digit your current digit.")
+    gr.HTML(f"<p>{legend()}</p>")
+    with gr.Row():
+        with gr.Column(scale=2):
+            view = LatentMapView({k: png_uri(pictures.picture(k)) for k in MAPS}, elem_id="latent-maps")
+        with gr.Column(scale=1, min_width=300):
+            near = gr.HTML(WAITING, elem_id="latent-neighbours")
+
+    def show(x):
+        if x is None:
+            return None, WAITING
+        found = where(m, ckpt.model, x)
+        rings = {k: [round(v, 4) for v in pictures.to_fractions(k, torch.tensor(found[k]))[0].tolist()] for k in MAPS}
+        return rings, neighbours_html(m, found)
+
+    ui = dict(api_visibility="undocumented", show_progress="hidden")
+    current.change(for_api("map view")(show), current, [view, near], **ui)
+    if loader is not None:
+        def pick(value):
+            p = value.get("pick") if isinstance(value, dict) else None
+            if not isinstance(p, dict):
+                raise ValueError(f"a map click without a point: {str(value)[:80]}")
+            k = choice("map", p.get("map"), list(MAPS))
+            i = pictures.dot_at(k, number("x", p.get("x"), 0, 1), number("y", p.get("y"), 0, 1))
+            note = f"Test digit #{int(m.index[i])}, a {int(m.labels[i])}, picked on the latent map."
+            return loader.show_input(m.images[i].float().numpy() / 255, note)
+
+        view.click(on_page("map click", loader.cleared)(pick), view, loader.outputs, **ui)
+
+    @for_api("latent_map")
+    def latent_map_endpoint(image: FileData) -> dict:
+        found = where(m, ckpt.model, model_input(image, trusted))
+        found.pop("tsne_neighbours")
+        return found
+
+    gr.api(latent_map_endpoint, api_name="latent_map", concurrency_limit=4,
+           api_description=f"An image of a digit -> where its code lands on the stored maps of {len(m):,} test "
+                           "digits (pca: exact; tsne: the mean place of its nearest test digits by code), and its "
+                           f"{SHOWN} nearest test digits by code and by pixels (MNIST test index, label, distance).")
