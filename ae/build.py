@@ -89,21 +89,26 @@ def build_gaussians(entry: dict, out: Path, train: Split, test: Split, device: s
     return {"classes": 10, "code_size": model.config.code_size}
 
 
-def build_classifier(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
-    """Fit the classifier on the codes of every training digit under the entry's `model`, and measure the
-    accuracy table: the same classifier on pixels, and on the codes of each autoencoder in `compare` (the
-    entry's `model` first) beside PCA with as many numbers (from the entry's `pca` file), with all labels and
-    with `per_class` labels a class over `draws` draws."""
-    pca = load(out.parent / entry["pca"])
+def classifier_features(entry: dict, weights_dir: Path) -> dict:
+    """The kinds of input the accuracy table compares, for a classifier entry: pixels, and the codes of each
+    autoencoder in `compare` (the entry's `model` first) beside PCA with as many numbers (its `pca` file)."""
+    pca = load(weights_dir / entry["pca"])
     pixels = lambda images: images.reshape(len(images), -1).float() / 255  # noqa: E731
     features = {"pixels (784 numbers)": pixels}
     for name in entry.get("compare", [entry["model"]]):
-        model = load_checkpoint(out.parent / name).model
+        model = load_checkpoint(weights_dir / name).model
         d = model.config.code_size
         features[f"autoencoder code ({d} numbers)"] = lambda images, model=model: encode_all(model, images)
         features[f"PCA ({d} numbers)"] = lambda images, d=d: pca.encode(pixels(images), d)
-    table = accuracy_table(features, train.images, train.labels, test.images, test.labels,
-                           per_class=entry.get("per_class", 10), draws=entry.get("draws", 10))
+    return features
+
+
+def build_classifier(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Fit the classifier on the codes of every training digit under the entry's `model`, and measure the
+    accuracy table (see classifier_features) with all labels and with `per_class` labels a class over
+    `draws` draws."""
+    table = accuracy_table(classifier_features(entry, out.parent), train.images, train.labels, test.images,
+                           test.labels, per_class=entry.get("per_class", 10), draws=entry.get("draws", 10))
     model = load_checkpoint(out.parent / entry["model"]).model
     classifier = fit_classifier(encode_all(model, train.images), train.labels, entry["model"])
     predicted = classifier.probabilities(encode_all(model, test.images)).argmax(1)

@@ -81,6 +81,16 @@ def accuracy_table(features: dict[str, Callable[[torch.Tensor], torch.Tensor]], 
     return rows
 
 
+def table_markdown(table: list[dict]) -> str:
+    """The accuracy table as a Markdown table, for the page and the README."""
+    per_class = table[0]["per_class"] if table else 10
+    lines = [f"| the classifier reads | all 60,000 labels | {per_class} labels per class (mean ± spread) |",
+             "|---|---|---|"]
+    lines += [f"| {r['features']} | {r['all_labels']:.1%} | {r['few_labels']:.1%} ± {r['few_labels_std']:.1%} |"
+              for r in table]
+    return "\n".join(lines)
+
+
 @torch.inference_mode()
 def classify(model, classifier: Classifier, x: np.ndarray) -> np.ndarray:
     """The (10,) class probabilities of a (28, 28) model input, read from its code under `model`."""

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 from gradio import FileData
 
-from ae.classify import classify
+from ae.classify import classify, table_markdown
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import probability_bars
@@ -27,8 +27,6 @@ def explain(metrics: dict) -> str:
     if not table:
         return "(No accuracy table is stored with this classifier.)"
     few = table[0]
-    rows = "\n".join(f"| {r['features']} | {r['all_labels']:.1%} | {r['few_labels']:.1%} ± {r['few_labels_std']:.1%} |"
-                     for r in table)
     best = max(table, key=lambda r: r["few_labels"])
     pixels = next((r for r in table if r["features"].startswith("pixels")), None)
     finding = "" if pixels is None else (
@@ -39,9 +37,7 @@ regression) on each kind of input. With {few['per_class']} labelled digits per c
 over {few['draws']} random draws of them; the autoencoders and PCA still learned from all 60,000 training
 images, without labels.{finding}
 
-| the classifier reads | all 60,000 labels | {few['per_class']} labels per class |
-|---|---|---|
-{rows}"""
+{table_markdown(table)}"""
 
 
 def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
