@@ -18,7 +18,8 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.inference import Engine
-from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, latent_map, page, plane, sizes
+from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, latent_map, outliers, page, plane
+from ae.ui import sizes
 from ae.ui.serve import load_or_train
 from ae.zoo import load_zoo
 
@@ -36,9 +37,9 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
     with gr.Tabs():
         with gr.Tab("Draw and steer", id="explore"):
             first, current = explore.build(ENGINE, EXAMPLES)
-        with gr.Tab("Code sizes and PCA", id="sizes"):
+        with gr.Tab("Code sizes", id="sizes"):
             sizes.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("The 2-number plane", id="plane"):
+        with gr.Tab("2-number plane", id="plane"):
             plane.build(ZOO, current)
         with gr.Tab("Interpolate", id="interpolate"):
             interpolate.build(ENGINE, current, EXAMPLES, trusted=(EXAMPLES,))
@@ -46,11 +47,13 @@ with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
             generate.build(ZOO)
         with gr.Tab("Denoise", id="denoise"):
             denoise.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("Classify the code", id="classify"):
+        with gr.Tab("Classify", id="classify"):
             classifier.build(ZOO, current, trusted=(EXAMPLES,))
         with gr.Tab("Latent map", id="map"):
             latent_map.build(ZOO, current, first, trusted=(EXAMPLES,))
-        with gr.Tab("Training curves", id="curves"):
+        with gr.Tab("Outliers", id="outliers"):
+            outliers.build(ZOO, current, trusted=(EXAMPLES,))
+        with gr.Tab("Curves", id="curves"):
             curves.build(ZOO, SERVED)
     gr.Markdown(page.API_NOTE)
     api.build(ENGINE, trusted=(EXAMPLES,))

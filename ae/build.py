@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ae.checkpoint import (
@@ -25,6 +26,7 @@ from ae.checkpoint import (
     save_codes,
     save_gaussians,
     save_map,
+    save_outliers,
     save_pca,
     save_run,
 )
@@ -33,6 +35,8 @@ from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
 from ae.noise import training_noise
+from ae.nondigits import probe_sets
+from ae.outliers import Part, fit_meter, flag_rates, part_scores
 from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, denoising_loss, fit, reconstruction_loss, resolve_device
 
@@ -129,10 +133,33 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
     return m.metrics
 
 
+def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
+    """The models and class Gaussians the parts of an outlier meter read, by file name."""
+    models = {p.model: load_checkpoint(weights_dir / p.model).model for p in parts}
+    gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
+    return models, gaussians
+
+
+def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Score every test digit with each of the entry's `parts`: the meter's reference distributions."""
+    parts = tuple(Part(**p) for p in entry["parts"])
+    inputs = meter_inputs(parts, out.parent)
+    scores = part_scores(parts, *inputs, test.images.float() / 255)
+    meter = fit_meter(parts, scores)
+    probes = probe_sets(test.images[: entry.get("transformed", 2000)].numpy(), log=print)
+    metrics = {"digits": scores.shape[1], "threshold": round(meter.threshold, 4),
+               "median": {p.name: float(np.median(s)) for p, s in zip(parts, scores, strict=True)},
+               "flagged": flag_rates(meter, *inputs, probes)}
+    save_outliers(out, fit_meter(parts, scores, metrics))
+    return {k: metrics[k] for k in ("threshold", "median")} | {
+        name: rates["combined"] for name, rates in metrics["flagged"].items()}
+
+
 # One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
 BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
                                             "codes": build_codes, "gaussians": build_gaussians,
-                                            "classifier": build_classifier, "map": build_latent_map}
+                                            "classifier": build_classifier, "map": build_latent_map,
+                                            "outliers": build_outliers}
 
 
 def main(argv=None) -> None:

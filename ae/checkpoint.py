@@ -23,6 +23,7 @@ from ae.classify import Classifier
 from ae.latent import ClassGaussians, CodeStats
 from ae.latent_map import LatentMap
 from ae.model import AEConfig, Autoencoder
+from ae.outliers import OutlierMeter, Part
 from ae.pca import PCA
 
 FORMAT = "ae-mnist/2"
@@ -336,7 +337,24 @@ def _load_map(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Ten
     return LatentMap(**tensors, model=_model_name(path, metadata), metrics=metrics)
 
 
+def save_outliers(path: os.PathLike, m: OutlierMeter) -> Path:
+    return save_artifact(path, OutlierMeter.kind, m.to_tensors(),
+                         {"parts": [vars(p) for p in m.parts], "metrics": m.metrics})
+
+
+def _load_outliers(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> OutlierMeter:
+    (metrics,) = _json_objects(path, metadata, "metrics")
+    try:
+        parts = tuple(Part(**p) for p in json.loads(metadata["parts"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(path, f"bad metadata (parts: {e})") from None
+    n = tensors["combined"].shape[0] if "combined" in tensors and tensors["combined"].ndim == 1 else -1
+    _shaped(path, tensors, {"reference": (len(parts), n), "combined": (n,)})
+    return OutlierMeter(parts, tensors["reference"], tensors["combined"], metrics)
+
+
 # One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
 LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca, Run.kind: _load_run,
                                 Codes.kind: _load_codes, ClassGaussians.kind: _load_gaussians,
-                                Classifier.kind: _load_classifier, LatentMap.kind: _load_map}
+                                Classifier.kind: _load_classifier, LatentMap.kind: _load_map,
+                                OutlierMeter.kind: _load_outliers}

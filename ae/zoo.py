@@ -10,6 +10,7 @@ from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, 
 from ae.classify import Classifier
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
+from ae.outliers import OutlierMeter
 from ae.pca import PCA
 
 
@@ -23,6 +24,8 @@ class Zoo:
     denoiser: Checkpoint | None = None  # the autoencoder trained to undo noise
     classifier: Classifier | None = None  # digit classes from the served model's codes
     latent_map: LatentMap | None = None  # test digits' codes mapped to 2-d
+    outliers: OutlierMeter | None = None  # how unlike MNIST's test digits an input is
+    loaded: dict[str, object] = field(default_factory=dict)  # every artifact loaded, by its file name
     models: dict[str, Checkpoint] = field(default_factory=dict)  # every autoencoder, by its file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 
@@ -46,6 +49,7 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
         except CheckpointError as e:
             zoo.missing.append(str(e))
             continue
+        zoo.loaded[name] = loaded
         if isinstance(loaded, Checkpoint):
             zoo.models[name] = loaded
         if isinstance(loaded, PCA):
@@ -60,6 +64,8 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
             zoo.classifier = loaded
         elif isinstance(loaded, LatentMap):
             zoo.latent_map = loaded
+        elif isinstance(loaded, OutlierMeter):
+            zoo.outliers = loaded
         elif isinstance(loaded, Checkpoint) and entry.get("objective") == "denoise":
             zoo.denoiser = loaded
         elif isinstance(loaded, Checkpoint) and loaded.model.config.code_activation == "none" \

@@ -57,9 +57,13 @@ def weights(tmp_path_factory):
         "classifier.safetensors": {"kind": "classifier", "model": "ae-4.safetensors", "pca": "pca.safetensors",
                                    "compare": ["ae-4.safetensors", "ae-2.safetensors"], "per_class": 5, "draws": 2},
         "map.safetensors": {"kind": "map", "model": "ae-4.safetensors", "count": 300, "perplexity": 10},
+        "outliers.safetensors": {"kind": "outliers", "transformed": 50, "parts": [
+            {"score": "mse", "model": "ae-4.safetensors"}, {"score": "mse", "model": "ae-2.safetensors"},
+            {"score": "nll", "model": "ae-4.safetensors", "gaussians": "gaussians.safetensors"}]},
         "gone.safetensors": {"kind": "autoencoder", "train": recipe},
     }}))
     build(["--data-dir", str(FIXTURES), "--weights-dir", str(folder), "--only", "ae-2.safetensors",
            "ae-4.safetensors", "pca.safetensors", "run-overfit.safetensors", "codes-2.safetensors",
-           "gaussians.safetensors", "ae-denoise.safetensors", "classifier.safetensors", "map.safetensors"])
+           "gaussians.safetensors", "ae-denoise.safetensors", "classifier.safetensors", "map.safetensors",
+           "outliers.safetensors"])
     return folder

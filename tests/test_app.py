@@ -264,7 +264,19 @@ def test_the_latent_map_places_a_test_digit_among_its_own_kind(client, seven):
         assert sum(n["label"] == 7 for n in near) >= 6, near
 
 
-@pytest.mark.parametrize("name", ["/classify", "/latent_map"])
+def test_the_outlier_meter_tells_a_digit_from_a_block(client, seven, tmp_path):
+    digit = client.predict(handle_file(seven), api_name="/outlier")
+    assert not digit["flagged"] and digit["percentile"] < 90 and "looks like" in digit["verdict"]
+    assert len(digit["parts"]) >= 2 and digit["parts"][0]["description"].startswith("reconstruction error")
+    block = tmp_path / "block.png"
+    img = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(img).rectangle((40, 60, 160, 140), fill=0)  # a filled black box, nothing like a digit
+    img.save(block)
+    box = client.predict(handle_file(block), api_name="/outlier")
+    assert box["flagged"] and box["percentile"] > 99 and "unlike" in box["verdict"]
+
+
+@pytest.mark.parametrize("name", ["/classify", "/latent_map", "/outlier"])
 def test_the_image_endpoints_refuse_what_is_not_an_image(client, tmp_path, name):
     text = tmp_path / "notes.png"
     text.write_text("not a picture")

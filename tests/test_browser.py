@@ -217,7 +217,7 @@ def ensure_a_digit(page) -> None:
 def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
     """The second tab rebuilds the drawn digit at every size, by both methods."""
     ensure_a_digit(page)
-    page.get_by_role("tab", name="Code sizes and PCA").click()
+    page.get_by_role("tab", name="Code sizes").click()
     pictures = page.locator("#sizes-table img")
     expect(pictures.first).to_be_visible(timeout=WAIT)
     assert pictures.count() >= 4 and pictures.count() % 2 == 0
@@ -232,7 +232,7 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
 def test_the_plane_and_the_curves_show_something(page):
     """The 2-number plane: pictures, the visitor's digit marked, a click decodes a point; the curves: plots."""
     ensure_a_digit(page)
-    page.get_by_role("tab", name="The 2-number plane").click()
+    page.get_by_role("tab", name="2-number plane").click()
     expect(page.locator("#plane-note")).to_contain_text("Your digit encodes to", timeout=WAIT)
     grid = page.locator("#plane-grid img")
     seen = brightness(page, grid)
@@ -249,7 +249,7 @@ def test_the_plane_and_the_curves_show_something(page):
     picked = page.locator("#plane-picked img")
     expect(picked).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     assert brightness(page, picked).max() > 0.3
-    page.get_by_role("tab", name="Training curves").click()
+    page.get_by_role("tab", name="Curves").click()
     for plot in ("#curves-served", "#curves-overfit", "#curves-lr"):
         expect(page.locator(f"{plot} polyline").first).to_be_visible(timeout=WAIT)
     page.get_by_role("tab", name="Draw and steer").click()
@@ -291,7 +291,7 @@ def test_the_classifier_and_the_latent_map(page, shot):
     """The classifier names the drawn digit with ten bars; the maps show dots and the digit's rings; a click on
     a dot makes that test digit the current one, in the first tab too."""
     ensure_a_digit(page)
-    page.get_by_role("tab", name="Classify the code").click()
+    page.get_by_role("tab", name="Classify").click()
     expect(page.locator("#classify-result .digit-guess")).to_be_visible(timeout=WAIT)
     assert page.locator("#classify-result .probabilities rect").count() == 10
     assert page.locator("#classify-table table tr").count() >= 4  # the stored accuracy table
@@ -315,6 +315,18 @@ def test_the_classifier_and_the_latent_map(page, shot):
     assert page.locator("#latent-neighbours").inner_html() != before
     page.get_by_role("tab", name="Draw and steer").click()
     expect(page.locator("#message")).to_contain_text(f"Test digit #{picked[1]}", timeout=WAIT)
+
+
+def test_the_outlier_meter_shows_a_verdict(page, shot):
+    ensure_a_digit(page)
+    page.get_by_role("tab", name="Outliers").click()
+    verdict = page.locator("#outlier-meter .verdict")
+    expect(verdict).to_be_visible(timeout=WAIT)
+    assert verdict.inner_text() and page.locator("#outlier-meter table.parts tr").count() >= 3
+    width = page.locator("#outlier-meter .gauge .fill").evaluate("(e) => e.getBoundingClientRect().width")
+    assert width > 0  # the gauge shows the percentile
+    shot("outliers.png")
+    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_the_other_dimensions_open_and_steer(page):

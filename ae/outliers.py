@@ -1,0 +1,135 @@
+"""How unlike MNIST is a digit? The outlier meter: scores an autoencoder offers (reconstruction errors of
+models of several code sizes, the code's likelihood under the class Gaussians), each turned into where it
+falls among the 10,000 MNIST test digits' own scores (stored when the artifacts are built), and combined.
+
+Each part's *tail* is -ln of the share of test digits scoring at least as high (+1 smoothing). The combined
+score is the largest tail, i.e. the rarest of the parts; a digit is flagged when its combined score is above
+the 99th percentile of the test digits' combined scores, so 1% of MNIST's own test digits are flagged.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ae.latent import NUM_CLASSES, ClassGaussians
+from ae.model import Autoencoder
+
+FLAG_PERCENTILE = 99.0
+VERDICTS = ((90.0, "looks like the MNIST digits it was trained on"),
+            (99.0, "unusual for an MNIST digit"),
+            (99.9, "unlike the digits it was trained on: flagged as an outlier"),
+            (float("inf"), "unlike anything it was trained on: flagged as an outlier"))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One score: "mse" (a model's reconstruction error) or "nll" (the code's negative log-likelihood under the
+    best-fitting class Gaussian), and the files it needs."""
+
+    score: str
+    model: str
+    gaussians: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.score}:{self.model}"
+
+
+@dataclass(frozen=True)
+class OutlierMeter:
+    parts: tuple[Part, ...]
+    reference: torch.Tensor  # (P, N) each part's scores of the N test digits, sorted
+    combined: torch.Tensor  # (N,) the test digits' combined scores, sorted
+    metrics: dict = field(default_factory=dict)
+    kind = "outliers"
+
+    def to_tensors(self) -> dict[str, torch.Tensor]:
+        return {"reference": self.reference.contiguous(), "combined": self.combined.contiguous()}
+
+    def tails(self, scores: np.ndarray) -> np.ndarray:
+        """(P, M) part scores -> (P, M) tails: -ln((test digits scoring >= it + 1) / (N + 1))."""
+        ref = self.reference.double().numpy()
+        n = ref.shape[1]
+        at_least = np.stack([n - np.searchsorted(r, s, side="left") for r, s in zip(ref, scores, strict=True)])
+        return -np.log((at_least + 1) / (n + 1))
+
+    def combine(self, scores: np.ndarray) -> np.ndarray:
+        """(P, M) part scores -> (M,) combined scores (the largest tail)."""
+        return self.tails(scores).max(0)
+
+    @property
+    def threshold(self) -> float:
+        """The combined score above which an input is flagged."""
+        return float(np.percentile(self.combined.double().numpy(), FLAG_PERCENTILE))
+
+    def assess(self, scores: np.ndarray) -> dict:
+        """(P,) part scores of one input -> its percentile among the test digits for each part and combined,
+        whether it is flagged, and the verdict in words."""
+        scores = np.asarray(scores, dtype=np.float64).reshape(len(self.parts), 1)
+        combined = float(self.combine(scores)[0])
+        percentile = percentile_of(self.combined, combined)
+        return {"parts": [{"part": p.name, "score": float(s), "percentile": percentile_of(r, float(s))}
+                          for p, s, r in zip(self.parts, scores[:, 0], self.reference, strict=True)],
+                "combined": combined, "percentile": percentile, "flagged": combined > self.threshold,
+                "verdict": next(words for top, words in VERDICTS if percentile < top)}
+
+
+def percentile_of(sorted_reference: torch.Tensor, value: float) -> float:
+    """The share (in %) of a sorted reference below value, counting ties as half."""
+    ref = sorted_reference.double().numpy()
+    below, upto = np.searchsorted(ref, value, side="left"), np.searchsorted(ref, value, side="right")
+    return float(100 * (below + upto) / 2 / len(ref))
+
+
+@torch.inference_mode()
+def part_scores(parts: tuple[Part, ...], models: dict[str, Autoencoder], gaussians: dict[str, ClassGaussians],
+                x: torch.Tensor) -> np.ndarray:
+    """(N, 784) or (N, 28, 28) inputs in [0, 1] -> (P, N) float32 scores, larger meaning less like MNIST."""
+    x = x.float().reshape(len(x), -1)
+    out = []
+    for p in parts:
+        model = models[p.model]
+        if p.score == "mse":
+            out.append(((model(x).reshape(len(x), -1) - x) ** 2).mean(1))
+        elif p.score == "nll":
+            out.append(best_class_nll(gaussians[p.gaussians], model.encode(x)))
+        else:
+            raise ValueError(f"unknown score {p.score!r} (known: 'mse', 'nll')")
+    return torch.stack(out).float().numpy()  # float32, as the reference is stored
+
+
+def best_class_nll(g: ClassGaussians, codes: torch.Tensor) -> torch.Tensor:
+    """(N, D) codes -> (N,) negative log-likelihood under the best-fitting digit class's Gaussian (without the
+    constant): 0.5 |L^-1 (z - mean)|^2 + ln det L."""
+    z = codes.double()
+    best = None
+    for c in range(NUM_CLASSES):
+        chol = g.chol[c].double()
+        white = torch.linalg.solve_triangular(chol, (z - g.mean[c].double()).T, upper=False)
+        nll = 0.5 * (white**2).sum(0) + torch.log(torch.diagonal(chol)).sum()
+        best = nll if best is None else torch.minimum(best, nll)
+    return best
+
+
+def fit_meter(parts: tuple[Part, ...], scores: np.ndarray, metrics: dict | None = None) -> OutlierMeter:
+    """The meter whose reference is (P, N) part scores of the test digits."""
+    ref = torch.from_numpy(np.sort(scores, axis=1)).float()
+    meter = OutlierMeter(parts, ref, torch.zeros(0), metrics or {})
+    combined = torch.from_numpy(np.sort(meter.combine(scores))).float()
+    return OutlierMeter(parts, ref, combined, metrics or {})
+
+
+def flag_rates(meter: OutlierMeter, models: dict, gaussians: dict, sets: dict[str, np.ndarray]) -> dict[str, dict]:
+    """For each set of (N, 28, 28) inputs, the share flagged by the combined score and by each part alone (each
+    at its own 99th percentile on the test digits): {set: {"combined": rate, part name: rate, ...}}."""
+    part_thresholds = np.percentile(meter.reference.double().numpy(), FLAG_PERCENTILE, axis=1)
+    rates = {}
+    for name, x in sets.items():
+        scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, dtype=np.float32)))
+        row = {"count": int(scores.shape[1]),
+               "combined": round(float(np.mean(meter.combine(scores) > meter.threshold)), 4)}
+        row.update({p.name: round(float(np.mean(s > t)), 4)
+                    for p, s, t in zip(meter.parts, scores, part_thresholds, strict=True)})
+        rates[name] = row
+    return rates

@@ -1,0 +1,96 @@
+"""The outlier meter: how unlike MNIST the current input is, by its reconstruction error and the other scores
+the meter combines, each placed among the 10,000 test digits' own; and how well that works, measured on
+letters, shapes and scribbles. `build(zoo, current)`."""
+
+import gradio as gr
+import numpy as np
+import torch
+from gradio import FileData
+
+from ae.nondigits import NON_DIGITS
+from ae.outliers import FLAG_PERCENTILE, OutlierMeter, part_scores
+from ae.ui.errors import for_api
+from ae.ui.inputs import model_input
+from ae.zoo import Zoo
+
+WAITING = "<p>Draw, upload or pick a digit in the first tab (or draw a letter, a face, a scribble) to measure it.</p>"
+SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder",
+          "nll": "how unlikely the {d}-number code is for any digit class (Gaussian fit)"}
+
+
+def describe(part, code_size: int) -> str:
+    return SCORES[part.score].format(d=code_size)
+
+
+def explain(meter: OutlierMeter, names: list[str]) -> str:
+    flagged = meter.metrics.get("flagged", {})
+    kinds = [k for k in NON_DIGITS if k in flagged]
+    people = [r for k, r in flagged.items() if k not in NON_DIGITS]
+    measured = ""
+    if kinds and people:
+        count = sum(flagged[k]["count"] for k in kinds)
+        share = sum(flagged[k]["combined"] * flagged[k]["count"] for k in kinds) / count
+        worst = max(r["combined"] for r in people)
+        measured = (
+            f"\n\n**How well it works** (measured when the meter was built): of {count:,} non-digits made to test "
+            f"it, it flags {share:.0%} ("
+            + ", ".join(f"{k} {flagged[k]['combined']:.0%}" for k in kinds)
+            + f"); of MNIST test digits sent as people send them (enlarged, off-centre, on paper, as JPEG) at most "
+            f"{worst:.1%}. What it misses mostly *looks* like a digit: an O or a ring is a zero, an l a one.")
+    return f"""### Does it look like anything the model was trained on?
+An autoencoder rebuilds well only what looks like its training data, so a **large reconstruction error says
+"this is not like MNIST"**: this is how autoencoders are used for **anomaly detection**. The meter places your
+input's scores among those of MNIST's 10,000 test digits and combines them: {", ".join(names)}. Above the
+{FLAG_PERCENTILE:g}th percentile of the test digits it flags the input. The same weakness is why an *unusual
+digit*, written in a way MNIST rarely shows, reconstructs poorly too.{measured}"""
+
+
+def meter_html(result: dict, names: list[str]) -> str:
+    p = result["percentile"]
+    colour = "#16a34a" if p < 90 else "#d97706" if p < FLAG_PERCENTILE else "#dc2626"
+    rows = "".join(f"<tr><td>{n}</td><td>{r['score']:.4g}</td><td>{r['percentile']:.1f}</td></tr>"
+                   for n, r in zip(names, result["parts"], strict=True))
+    return (f'<div class="outlier-meter"><p class="verdict" style="color:{colour}">{result["verdict"]}</p>'
+            f'<div class="gauge" role="meter" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{p:.1f}" '
+            f'aria-label="percentile among MNIST test digits"><div class="fill" style="width:{p:.1f}%;'
+            f'background:{colour}"></div><div class="mark" style="left:{FLAG_PERCENTILE}%"></div></div>'
+            f'<p>More unusual than <b>{p:.1f}%</b> of MNIST test digits (combined score {result["combined"]:.2f}; '
+            f"flagged above the {FLAG_PERCENTILE:g}th percentile, the line).</p>"
+            f'<table class="parts"><tr><th>score</th><th>value</th><th>percentile among test digits</th></tr>'
+            f"{rows}</table></div>")
+
+
+def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+    """Add the view (inside the tab being built) and its /outlier endpoint."""
+    meter = zoo.outliers
+    needed = [] if meter is None else [n for p in meter.parts for n in (p.model, p.gaussians) if n]
+    if meter is None or any(n not in zoo.loaded for n in needed):
+        gr.Markdown("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them).")
+        return
+    models = {p.model: zoo.loaded[p.model].model for p in meter.parts}
+    gaussians = {p.gaussians: zoo.loaded[p.gaussians] for p in meter.parts if p.gaussians}
+    names = [describe(p, models[p.model].config.code_size) for p in meter.parts]
+    gr.Markdown(explain(meter, names))
+    shown = gr.HTML(WAITING, elem_id="outlier-meter")
+
+    def assess(x) -> dict:
+        scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, np.float32))[None])
+        return meter.assess(scores[:, 0])
+
+    def show(x) -> str:
+        return WAITING if x is None else meter_html(assess(x), names)
+
+    current.change(for_api("outlier view")(show), current, shown, api_visibility="undocumented",
+                   show_progress="hidden")
+
+    @for_api("outlier")
+    def outlier_endpoint(image: FileData) -> dict:
+        result = assess(model_input(image, trusted))
+        for name, part in zip(names, result["parts"], strict=True):
+            part["description"] = name
+        return result
+
+    gr.api(outlier_endpoint, api_name="outlier", concurrency_limit=4,
+           api_description="An image -> how unlike MNIST's test digits it is: each score (reconstruction errors, the "
+                           "code's likelihood) with its percentile among the 10,000 test digits, the combined score "
+                           "and its percentile, whether it is flagged (above the 99th), and a verdict in words.")
