@@ -2,6 +2,7 @@
 self-check on a busy machine, and the request bounds (body size, the sketchpad's pending drawings)."""
 
 import atexit
+import functools
 import json
 import re
 import shutil
@@ -56,12 +57,26 @@ def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
 
 
 def decoder_url(model: Autoencoder) -> str:
-    """A model's decoder as a file the page fetches from this app (ae.export), and its URL."""
+    """A model's decoder as a file the page fetches from this app (ae.export), and its URL. Each model is
+    exported once, and all into one folder: Gradio checks every file an endpoint returns against each static
+    folder (resolving both paths), so each folder more made every /decode slower."""
+    if model not in _EXPORTED:
+        folder = _decoder_folder() / str(len(_EXPORTED))
+        folder.mkdir()
+        path = export_decoder(model, folder / "decoder.safetensors")
+        _EXPORTED[model] = f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
+    return _EXPORTED[model]
+
+
+_EXPORTED: dict[Autoencoder, str] = {}
+
+
+@functools.cache
+def _decoder_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="ae-decoder-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = export_decoder(model, folder / "decoder.safetensors")
     gr.set_static_paths([folder])  # Gradio serves this folder's files, and no other of this process's temp files
-    return f"gradio_api/file={path}"  # relative: the page may sit under a proxy's prefix
+    return folder
 
 
 def seconds_left(lines: list[str], elapsed: float) -> float | None:
