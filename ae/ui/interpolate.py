@@ -12,6 +12,7 @@ from ae.latent import interpolate
 from ae.ui import static
 from ae.ui.api import as_file
 from ae.ui.checks import number, whole
+from ae.ui.components import PageObject
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import strip, to_image
@@ -32,28 +33,15 @@ def frames(engine: Engine, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.nda
     return decoded, (1 - t) * a + t * b
 
 
-class CodePair(gr.HTML):
+class CodePair(PageObject):
     """A canvas the page draws the morph on, live (static/morph.js); its value is the two codes {a, b}."""
+
+    DESCRIPTION = "the two digits' codes, a and b"
 
     def __init__(self, value: dict | None = None, *, decoder_url: str, code_size: int, **kwargs):
         super().__init__(value=value, html_template='<canvas width="28" height="28" class="plane-live"></canvas>',
                          js_on_load=static("decoder.js") + static("morph.js"), decoder_url=decoder_url,
                          code_size=code_size, **kwargs)
-
-    def preprocess(self, payload):
-        return payload
-
-    def postprocess(self, value):
-        return value
-
-    def api_info(self) -> dict:
-        return {"type": "object", "description": "the two digits' codes, a and b"}
-
-    def example_payload(self):
-        return None
-
-    def example_value(self):
-        return None
 
 
 def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> None:

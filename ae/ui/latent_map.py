@@ -13,6 +13,7 @@ from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
 from ae.ui import static
 from ae.ui.checks import choice, number
+from ae.ui.components import PageObject
 from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import CLASSES, legend, png_uri, strip
@@ -59,27 +60,14 @@ class MapPictures:
         return int(torch.argmin(((self.fractions[k] - torch.tensor([fx, fy])) ** 2).sum(1)))
 
 
-class LatentMapView(gr.HTML):
+class LatentMapView(PageObject):
     """Both maps with the current digit's rings; a click on a picture sets value["pick"] and sends a click."""
+
+    DESCRIPTION = "the rings' places and the picked point"
 
     def __init__(self, pictures: dict[str, str], **kwargs):
         super().__init__(value=None, html_template=TEMPLATE, js_on_load=static("latent_map.js"), pictures=pictures,
                          titles=MAPS, **kwargs)
-
-    def preprocess(self, payload):
-        return payload
-
-    def postprocess(self, value):
-        return value
-
-    def api_info(self) -> dict:
-        return {"type": "object", "description": "the rings' places and the picked point"}
-
-    def example_payload(self):
-        return None
-
-    def example_value(self):
-        return None
 
 
 def where(m: LatentMap, model, x: np.ndarray) -> dict:
