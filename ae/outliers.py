@@ -16,10 +16,10 @@ from ae.latent import NUM_CLASSES, ClassGaussians
 from ae.model import Autoencoder
 
 FLAG_PERCENTILE = 99.0
-VERDICTS = ((90.0, "looks like the MNIST digits it was trained on"),
-            (99.0, "unusual for an MNIST digit"),
-            (99.9, "unlike the digits it was trained on: flagged as an outlier"),
-            (float("inf"), "unlike anything it was trained on: flagged as an outlier"))
+VERDICTS = {"usual": "looks like the MNIST digits it was trained on",  # below the 90th percentile
+            "unusual": "unusual for an MNIST digit",  # from the 90th to the flag
+            "flagged": "unlike the digits it was trained on: flagged as an outlier",
+            "far": "unlike anything it was trained on: flagged as an outlier"}  # from the 99.9th
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,14 @@ class OutlierMeter:
         scores = np.asarray(scores, dtype=np.float64).reshape(len(self.parts), 1)
         combined = float(self.combine(scores)[0])
         percentile = percentile_of(self.combined, combined)
+        flagged = combined > self.threshold
+        if flagged:
+            verdict = "far" if percentile >= 99.9 else "flagged"
+        else:
+            verdict = "unusual" if percentile >= 90 else "usual"
         return {"parts": [{"part": p.name, "score": float(s), "percentile": percentile_of(r, float(s))}
                           for p, s, r in zip(self.parts, scores[:, 0], self.reference, strict=True)],
-                "combined": combined, "percentile": percentile, "flagged": combined > self.threshold,
-                "verdict": next(words for top, words in VERDICTS if percentile < top)}
+                "combined": combined, "percentile": percentile, "flagged": flagged, "verdict": VERDICTS[verdict]}
 
 
 def percentile_of(sorted_reference: torch.Tensor, value: float) -> float:

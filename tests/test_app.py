@@ -286,3 +286,13 @@ def test_the_image_endpoints_refuse_what_is_not_an_image(client, tmp_path, name)
     Image.new("L", (50, 50), 255).save(blank)
     with pytest.raises(AppError, match="No digit found"):
         client.predict(handle_file(blank), api_name=name)
+
+
+def test_a_click_on_the_map_loads_that_test_digit_and_bad_clicks_are_refused(client):
+    out = client.predict({"pick": {"map": "tsne", "x": 0.5, "y": 0.5}}, api_name="/map_click")
+    model_input, recon, _, _, message, code, *_ = out
+    assert "picked on the latent map" in message and grey(model_input).max() > 0.5 and len(code) == CODE_SIZE
+    for value in ({"pick": {"map": "umap", "x": 0.5, "y": 0.5}}, {"pick": {"map": "pca", "x": 2, "y": 0}},
+                  {"pick": "here"}, [1, 2], None):
+        model_input, recon, _, _, message, *_ = client.predict(value, api_name="/map_click")
+        assert model_input is None and recon is None and message.startswith("⚠️"), (value, message)

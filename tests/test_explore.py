@@ -30,7 +30,7 @@ def seven(tmp_path, mnist_test, handlers):
 
 def test_upload_shows_every_output(handlers, seven):
     model_input, recon, chart, numbers, message, encoded, sliders, current = handlers.on_upload(seven)
-    assert model_input.size == recon.size == (280, 280)
+    assert Image.open(model_input).size == Image.open(recon).size == (280, 280)  # files in Gradio's cache
     assert current.shape == (28, 28) and current.max() > 0.9  # for the other views
     assert "MSE" in message and len(encoded) == 64 and chart.count("<title>dimension") == 128
     assert sliders == pytest.approx(np.clip(encoded, handlers.engine.low, handlers.engine.high), abs=1e-3)
@@ -52,7 +52,7 @@ def test_draw_reads_the_drawing_the_page_sent_ahead(handlers):
     handlers.blobs["abc"] = EditorDataBlobs(background=None, layers=[], composite=buf.getvalue())
     model_input, _, _, _, message, _, _, _ = handlers.on_draw({"composite": None, "id": "abc"})
     assert "MSE" in message and "abc" not in handlers.blobs  # consumed
-    assert np.asarray(model_input).max() > 200
+    assert np.asarray(Image.open(model_input)).max() > 200
 
 
 @pytest.mark.parametrize("sketch", [None, {"composite": None, "id": "never-sent"}, {"id": ["x"]}, "canvas"])
@@ -67,7 +67,7 @@ def test_slide_and_reset(handlers, seven):
     dim = handlers.engine.by_importance[0]
     edited[dim] = float(handlers.engine.high[dim])
     recon, chart, numbers, note = handlers.on_slide(encoded, edited)
-    assert recon.size == (280, 280) and "distance from the encoded code" in note
+    assert Image.open(recon).size == (280, 280) and "distance from the encoded code" in note
     assert float(note.rsplit(" ", 1)[1]) == pytest.approx(abs(edited[dim] - encoded[dim]), abs=0.01)
     *_, note, sliders = handlers.on_reset(encoded)
     assert note.endswith("0.00") and sliders == pytest.approx(handlers.slider_values(np.array(encoded)), abs=1e-6)

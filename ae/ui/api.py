@@ -25,12 +25,18 @@ CONCURRENCY = {"encode": 4, "decode": None, "reconstruct": 4}
 
 
 def as_file(img: Image.Image) -> FileData:
-    """A picture saved as PNG in Gradio's cache, as an endpoint returns it: in a folder named by the hash of its
-    bytes, as Gradio's own save_pil_to_cache does, but written only when it is not there yet (then its time is
-    renewed, so the cache's cleaner keeps it) and without resolving the cache's path at each call. A /decode
-    spent ~2x as long in Gradio's version (0.30 ms against 0.17 ms a new picture, 0.07 ms a repeated one)."""
+    """A picture saved as PNG in Gradio's cache (see saved_png), as an endpoint returns it."""
+    return FileData(path=saved_png(img), mime_type="image/png")
+
+
+def saved_png(img: Image.Image) -> str:
+    """A picture saved as PNG in Gradio's cache; its path. In a folder named by the hash of its bytes, as Gradio's
+    own save_pil_to_cache does, but with the fastest compression, written only when it is not there yet (its
+    time renewed otherwise, so the cache's cleaner keeps it), atomically, and without resolving the cache's path
+    at each call: 0.23 ms a new 28x28 picture against Gradio's 0.30 ms, 0.07 ms a repeated one; a 280x280 one
+    is encoded in 0.24 ms against 0.73 ms. Gradio's components take the path as it is."""
     buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)  # 28x28 pixels: the smallest compression costs nothing
+    img.save(buf, format="PNG", compress_level=1)
     data = buf.getvalue()
     folder = os.path.join(_cache_folder(), hashlib.sha256(data).hexdigest())
     path = os.path.join(folder, "image.png")
@@ -43,7 +49,7 @@ def as_file(img: Image.Image) -> FileData:
             f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    return FileData(path=path, mime_type="image/png")
+    return path
 
 
 @functools.cache

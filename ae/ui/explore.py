@@ -8,6 +8,7 @@ import numpy as np
 
 from ae.inference import Engine, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
+from ae.ui.api import saved_png
 from ae.ui.errors import on_page
 from ae.ui.inputs import RecentBlobs, drawing, uploaded
 from ae.ui.render import chart_scale, code_chart, code_text, to_image
@@ -50,9 +51,9 @@ class Handlers:
         return line + (f"\n\n{result.note}" if result.note else "")
 
     def shown(self, result: Result) -> tuple:
-        return (to_image(result.model_input), to_image(result.reconstruction), self.chart(result.code),
-                code_text(result.code), self.status(result), result.code.tolist(), self.slider_values(result.code),
-                result.model_input)
+        return (saved_png(to_image(result.model_input)), saved_png(to_image(result.reconstruction)),
+                self.chart(result.code), code_text(result.code), self.status(result), result.code.tolist(),
+                self.slider_values(result.code), result.model_input)
 
     def cleared(self, message: str) -> tuple:
         """Outputs for a refused input: the message, no pictures or code, the sliders at the average code."""
@@ -75,7 +76,7 @@ class Handlers:
         moved = float(np.linalg.norm(code - base))
         what = "the encoded code" if encoded is not None else "the average code"
         note = f"Decoding your edited code · distance from {what}: {moved:.2f}"
-        return to_image(self.engine.decode(code)), self.chart(code), code_text(code), note
+        return saved_png(to_image(self.engine.decode(code))), self.chart(code), code_text(code), note
 
     def on_reset(self, encoded: list | None) -> tuple:
         code = self.slider_values(self.mean_code if encoded is None else np.asarray(encoded, dtype=np.float32))

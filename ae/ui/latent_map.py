@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
+from ae.preprocess import InputError
 from ae.ui import static
 from ae.ui.checks import choice, number
 from ae.ui.components import PageObject
@@ -137,13 +138,13 @@ def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None
         def pick(value):
             p = value.get("pick") if isinstance(value, dict) else None
             if not isinstance(p, dict):
-                raise ValueError(f"a map click without a point: {str(value)[:80]}")
+                raise InputError("A click on the map must name the map and the point clicked.")
             k = choice("map", p.get("map"), list(MAPS))
             i = pictures.dot_at(k, number("x", p.get("x"), 0, 1), number("y", p.get("y"), 0, 1))
             note = f"Test digit #{int(m.index[i])}, a {int(m.labels[i])}, picked on the latent map."
             return loader.show_input(m.images[i].float().numpy() / 255, note)
 
-        view.click(on_page("map click", loader.cleared)(pick), view, loader.outputs, **ui)
+        view.click(on_page("map click", loader.cleared)(pick), view, loader.outputs, api_name="map_click", **ui)
 
     @for_api("latent_map")
     def latent_map_endpoint(image: FileData) -> dict:

@@ -47,7 +47,7 @@ digit*, written in a way MNIST rarely shows, reconstructs poorly too.{measured}"
 
 def meter_html(result: dict, names: list[str]) -> str:
     p = result["percentile"]
-    colour = "#16a34a" if p < 90 else "#d97706" if p < FLAG_PERCENTILE else "#dc2626"
+    colour = "#dc2626" if result["flagged"] else "#d97706" if p >= 90 else "#16a34a"
     rows = "".join(f"<tr><td>{n}</td><td>{r['score']:.4g}</td><td>{r['percentile']:.1f}</td></tr>"
                    for n, r in zip(names, result["parts"], strict=True))
     return (f'<div class="outlier-meter"><p class="verdict" style="color:{colour}">{result["verdict"]}</p>'
