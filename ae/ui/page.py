@@ -12,11 +12,11 @@ from ae.uploads import MAX_FILE_BYTES
 
 TITLE = "Autoencoder playground"
 DELETE_CACHE = (600, 3600)  # every 10 minutes, delete the uploads and outputs older than an hour
-# Gradio keeps a session (a copy of every component's config: ~220 KB with this page's seven views) for each
-# visitor and for each API call that sends no session_hash, up to this many, dropping the least recently
-# used. Its default, 10,000, would let API calls take ~2 GB; 800 bound them to ~180 MB. A visitor's session
-# is used again at each of its events, so it is dropped only after 800 other sessions were used since (its
-# views then start over from the next digit it draws).
+# Gradio keeps a session for each visitor and for each API call that sends no session_hash, up to this many,
+# dropping the least recently used. A session rendered every component's config (~220 KB with seven views) until
+# ae/ui/sessions.py made that lazy: 10,000 mixed API calls now grow the server by ~56 MB. The cap still bounds
+# sessions whatever they hold. A visitor's session is used again at each of its events, so it is dropped only
+# after 800 other sessions were used since (its views then start over from the next digit it draws).
 SESSIONS = 800
 # System fonts only: the default Google-hosted ones would make every visitor's browser call out.
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
