@@ -325,6 +325,8 @@ def test_the_outlier_meter_shows_a_verdict(page, shot):
     assert verdict.inner_text() and page.locator("#outlier-meter table.parts tr").count() >= 3
     width = page.locator("#outlier-meter .gauge .fill").evaluate("(e) => e.getBoundingClientRect().width")
     assert width > 0  # the gauge shows the percentile
+    rebuilt = page.locator("#outlier-meter .strip img")  # the input and each autoencoder's picture of it
+    assert rebuilt.count() == 4 and all(data_picture(rebuilt.nth(i).get_attribute("src")).max() > 0.3 for i in range(4))
     shot("outliers.png")
     page.get_by_role("tab", name="Draw and steer").click()
 

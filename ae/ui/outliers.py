@@ -11,6 +11,7 @@ from ae.nondigits import NON_DIGITS
 from ae.outliers import FLAG_PERCENTILE, OutlierMeter, part_scores
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
+from ae.ui.render import strip
 from ae.zoo import Zoo
 
 WAITING = "<p>Draw, upload or pick a digit in the first tab (or draw a letter, a face, a scribble) to measure it.</p>"
@@ -42,7 +43,8 @@ An autoencoder rebuilds well only what looks like its training data, so a **larg
 "this is not like MNIST"**: this is how autoencoders are used for **anomaly detection**. The meter places your
 input's scores among those of MNIST's 10,000 test digits and combines them: {", ".join(names)}. Above the
 {FLAG_PERCENTILE:g}th percentile of the test digits it flags the input. The same weakness is why an *unusual
-digit*, written in a way MNIST rarely shows, reconstructs poorly too.{measured}"""
+digit*, written in a way MNIST rarely shows, reconstructs poorly too. Under the meter: what each of its
+autoencoders rebuilds from your input; the smaller the code, the more it can only draw digits.{measured}"""
 
 
 def meter_html(result: dict, names: list[str]) -> str:
@@ -77,8 +79,18 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
         scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, np.float32))[None])
         return meter.assess(scores[:, 0])
 
+    rebuilders = [models[p.model] for p in meter.parts if p.score == "mse"]
+
+    @torch.inference_mode()
+    def rebuilt(x) -> str:  # the input beside what each autoencoder of the meter makes of it
+        flat = torch.from_numpy(np.asarray(x, np.float32)).reshape(1, -1)
+        pictures = [m(flat).reshape(28, 28).numpy() for m in rebuilders]
+        return strip([np.asarray(x, np.float32), *pictures], ["what the encoders see"] + [
+            f"rebuilt from {m.config.code_size} numbers<br>MSE {np.mean((r - x) ** 2):.4f}"
+            for m, r in zip(rebuilders, pictures, strict=True)])
+
     def show(x) -> str:
-        return WAITING if x is None else meter_html(assess(x), names)
+        return WAITING if x is None else meter_html(assess(x), names) + rebuilt(x)
 
     current.change(for_api("outlier view")(show), current, shown, api_visibility="undocumented",
                    show_progress="hidden")
