@@ -150,7 +150,7 @@ def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: st
     metrics = {"digits": scores.shape[1], "threshold": round(meter.threshold, 4),
                "median": {p.name: float(np.median(s)) for p, s in zip(parts, scores, strict=True)},
                "flagged": flag_rates(meter, *inputs, probes)}
-    save_outliers(out, fit_meter(parts, scores, metrics))
+    save_outliers(out, replace(meter, metrics=metrics))
     return {k: metrics[k] for k in ("threshold", "median")} | {
         name: rates["combined"] for name, rates in metrics["flagged"].items()}
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from ae.preprocess import InputError, preprocess
+
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
 FONT_NAMES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
               "DejaVuSerif-BoldItalic.ttf", "DejaVuSansMono.ttf", "DejaVuSansCondensed-Bold.ttf",
@@ -391,8 +393,6 @@ NON_DIGITS = ("letters", "shapes", "scribbles")
 def probe_sets(digits: np.ndarray, log=print) -> dict[str, np.ndarray]:
     """Every set, preprocessed as uploads are: {name: (N, 28, 28) float32}, the three kinds of non-digits and
     each transform of the (N, 28, 28) uint8 test digits. An image preprocessing refuses is left out (logged)."""
-    from ae.preprocess import InputError, preprocess
-
     images = {kind: made for kind, (made, _) in non_digits().items()}
     images.update({name: transform(digits) for name, transform in TRANSFORMS.items()})
     sets = {}

@@ -7,6 +7,7 @@ score is the largest tail, i.e. the rarest of the parts; a digit is flagged when
 the 99th percentile of the test digits' combined scores, so 1% of MNIST's own test digits are flagged.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,9 +48,13 @@ class OutlierMeter:
     def to_tensors(self) -> dict[str, torch.Tensor]:
         return {"reference": self.reference.contiguous(), "combined": self.combined.contiguous()}
 
+    @functools.cached_property
+    def _reference(self) -> np.ndarray:  # (P, N) float64, made once rather than at every request
+        return self.reference.double().numpy()
+
     def tails(self, scores: np.ndarray) -> np.ndarray:
         """(P, M) part scores -> (P, M) tails: -ln((test digits scoring >= it + 1) / (N + 1))."""
-        ref = self.reference.double().numpy()
+        ref = self._reference
         n = ref.shape[1]
         at_least = np.stack([n - np.searchsorted(r, s, side="left") for r, s in zip(ref, scores, strict=True)])
         return -np.log((at_least + 1) / (n + 1))
@@ -58,7 +63,7 @@ class OutlierMeter:
         """(P, M) part scores -> (M,) combined scores (the largest tail)."""
         return self.tails(scores).max(0)
 
-    @property
+    @functools.cached_property
     def threshold(self) -> float:
         """The combined score above which an input is flagged."""
         return float(np.percentile(self.combined.double().numpy(), FLAG_PERCENTILE))
@@ -119,9 +124,8 @@ def best_class_nll(g: ClassGaussians, codes: torch.Tensor) -> torch.Tensor:
 def fit_meter(parts: tuple[Part, ...], scores: np.ndarray, metrics: dict | None = None) -> OutlierMeter:
     """The meter whose reference is (P, N) part scores of the test digits."""
     ref = torch.from_numpy(np.sort(scores, axis=1)).float()
-    meter = OutlierMeter(parts, ref, torch.zeros(0), metrics or {})
-    combined = torch.from_numpy(np.sort(meter.combine(scores))).float()
-    return OutlierMeter(parts, ref, combined, metrics or {})
+    combined = OutlierMeter(parts, ref, torch.zeros(0)).combine(scores)  # the tails need only the reference
+    return OutlierMeter(parts, ref, torch.from_numpy(np.sort(combined)).float(), metrics or {})
 
 
 def flag_rates(meter: OutlierMeter, models: dict, gaussians: dict, sets: dict[str, np.ndarray]) -> dict[str, dict]:

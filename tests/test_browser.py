@@ -86,6 +86,11 @@ def brightness(page, locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float32) / 255
 
 
+def data_picture(src: str) -> np.ndarray:
+    """An inline (data: URI) picture's pixels, grey, in [0, 1]."""
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L"), np.float32) / 255
+
+
 def draw_seven(page):
     box = page.locator("#sketch canvas").first.bounding_box()
     x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
@@ -222,8 +227,7 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
     expect(pictures.first).to_be_visible(timeout=WAIT)
     assert pictures.count() >= 4 and pictures.count() % 2 == 0
     for i in range(pictures.count()):
-        data = base64.b64decode(pictures.nth(i).get_attribute("src").split(",", 1)[1])
-        seen = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.float32) / 255
+        seen = data_picture(pictures.nth(i).get_attribute("src"))
         assert seen.max() > 0.3 and seen.std() > 0.05, i  # a picture, not a blank
     assert page.locator("#sizes-plot circle").count() == pictures.count()
     page.get_by_role("tab", name="Draw and steer").click()
@@ -277,14 +281,8 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
     expect(page.locator("#denoise-strip img").first).to_be_visible(timeout=WAIT)
     assert page.locator("#denoise-strip img").count() == 5
     for i in range(5):
-        data = base64.b64decode(page.locator("#denoise-strip img").nth(i).get_attribute("src").split(",", 1)[1])
-        assert np.asarray(Image.open(io.BytesIO(data)).convert("L")).max() > 80, i
+        assert data_picture(page.locator("#denoise-strip img").nth(i).get_attribute("src")).max() > 80 / 255, i
     page.get_by_role("tab", name="Draw and steer").click()
-
-
-def data_picture(src: str) -> np.ndarray:
-    """An inline (data: URI) picture's pixels, grey, in [0, 1]."""
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L"), np.float32) / 255
 
 
 def test_the_classifier_and_the_latent_map(page, shot):

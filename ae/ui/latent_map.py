@@ -85,8 +85,8 @@ def where(m: LatentMap, model, x: np.ndarray) -> dict:
             "nearest_by_pixels": listed(m.nearest_by_pixels(torch.from_numpy(np.asarray(x, np.float32)), SHOWN))}
 
 
-def neighbours_html(m: LatentMap, found: dict) -> str:
-    position = {int(t): i for i, t in enumerate(m.index.tolist())}
+def neighbours_html(m: LatentMap, position: dict[int, int], found: dict) -> str:
+    """The nearest test digits both ways as pictures; position: a test index's row in the map."""
 
     def row(key: str) -> str:
         items = found[key]
@@ -109,6 +109,7 @@ def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None
         gr.Markdown("The latent map or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
         return
     pictures = MapPictures(m)
+    position = {int(t): i for i, t in enumerate(m.index.tolist())}
     agree = m.metrics
     gr.Markdown(
         f"### A map of the latent space\nEach dot is one of {len(m):,} MNIST test digits, placed by its "
@@ -130,7 +131,7 @@ def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None
             return None, WAITING
         found = where(m, ckpt.model, x)
         rings = {k: [round(v, 4) for v in pictures.to_fractions(k, torch.tensor(found[k]))[0].tolist()] for k in MAPS}
-        return rings, neighbours_html(m, found)
+        return rings, neighbours_html(m, position, found)
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     current.change(for_api("map view")(show), current, [view, near], **ui)
