@@ -13,6 +13,9 @@ MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (a 
 # Decoding costs memory and time in proportion to the pixels PIL holds: 32 MiB keeps any accepted upload well
 # under 1 s and 100 MB (8 megapixels of colour, 33 of grayscale). JPEGs are decoded at a reduced scale first.
 MAX_DECODED_BYTES = 32 * 2**20
+# A progressive JPEG is decoded from all its coefficients at full size whatever the scale (2 bytes each: a 40-MP
+# CMYK one took 316 MB); they may take this much, about 22 megapixels of a colour photo with halved chroma.
+MAX_PROGRESSIVE_BYTES = 64 * 2**20
 # The decoders PIL may use. Each one more is more code an upload can reach (EPS would even start Ghostscript).
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 WORK_SIDE = 1024  # bigger inputs are first shrunk to this; 20 px of output needs no more
@@ -169,6 +172,26 @@ def decoded_bytes(img: Image.Image) -> int:
     return img.width * img.height * per_pixel
 
 
+def progressive_bytes(img: Image.Image) -> int:
+    """What libjpeg holds to decode a progressive JPEG: every DCT coefficient of every component at full size,
+    2 bytes each, whatever the scale asked for (the reduced-scale decode saves only the output's memory)."""
+    sampling = getattr(img, "layer", None) or [("", 1, 1, 0)] * len(img.getbands())
+    h_max = max(h for _, h, _, _ in sampling)
+    v_max = max(v for _, _, v, _ in sampling)
+    blocks = sum(-(-img.width * h // (8 * h_max)) * -(-img.height * v // (8 * v_max)) for _, h, v, _ in sampling)
+    return blocks * 64 * 2
+
+
+def check_progressive(img: Image.Image) -> None:
+    """Refuse a progressive JPEG whose decoding would take more than MAX_PROGRESSIVE_BYTES."""
+    if progressive_bytes(img) > MAX_PROGRESSIVE_BYTES:
+        raise InputError(
+            f"The image is a progressive JPEG of {img.width}x{img.height} pixels: too large for this demo to "
+            f"decode safely (progressive JPEGs up to about {MAX_PROGRESSIVE_BYTES / 3 / 1e6:.0f} megapixels in "
+            f"colour). Please send a smaller picture, or save it as a baseline JPEG or PNG."
+        )
+
+
 def open_image(source) -> tuple[Image.Image, str | None]:
     """Open a file (path or file object) as a PIL image, refusing what is not one or what would take
     more than MAX_DECODED_BYTES to decode; returns (image, note for the user)."""
@@ -182,7 +205,10 @@ def open_image(source) -> tuple[Image.Image, str | None]:
         ) from e
     kind = img.format or "image"
     check_size(*img.size)  # before decoding: the header alone tells the size
-    if img.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale in the DCT itself: cheap for any photo
+    if img.format == "JPEG":
+        if img.info.get("progressive") or img.info.get("progression"):
+            check_progressive(img)
+        # decode at 1/2, 1/4 or 1/8 scale in the DCT itself: cheap for any baseline photo
         img.draft(img.mode if img.mode in ("L", "RGB") else "RGB", (WORK_SIDE, WORK_SIDE))
     if decoded_bytes(img) > MAX_DECODED_BYTES:
         raise InputError(
@@ -193,8 +219,9 @@ def open_image(source) -> tuple[Image.Image, str | None]:
         )
     note = None
     try:
-        if getattr(img, "n_frames", 1) > 1:
-            note = f"This image has {img.n_frames} frames; only the first one is used."
+        # is_animated looks for a second frame only; n_frames would walk them all (a 10 MB GIF can hold 690,000)
+        if getattr(img, "is_animated", False):
+            note = "This image has several frames; only the first one is used."
             img.seek(0)
         img.load()
     except Exception as e:  # each decoder fails its own way (OSError, SyntaxError, IndexError, struct.error...)

@@ -231,3 +231,62 @@ def test_formats_outside_the_list_are_not_decoded(tmp_path):
     stroke_image("RGB").save(path, "QOI")
     with pytest.raises(InputError, match="not an image this demo can read"):
         open_image(path)
+
+
+def many_frame_gif(frames: int) -> bytes:
+    """A GIF of `frames` 1x1 frames, 17 bytes each, as an attacker builds one (10 MB holds over 600,000)."""
+    header = bytes.fromhex("474946383761010001008100000000000000000000000000")
+    frame = bytes.fromhex("2c00000000010001000008040001040400")
+    return header + frame * frames + b"\x3b"
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "TIFF", "PNG"])
+def test_an_animation_is_opened_without_walking_its_frames(tmp_path, monkeypatch, fmt):
+    """Only the first frame is read, and no more than one other is looked at, for every accepted format."""
+    path = tmp_path / f"anim.{fmt.lower()}"
+    frames = [stroke_image("RGB")] + [Image.new("RGB", (400, 300), "white")] * 30
+    frames[0].save(path, fmt, save_all=True, append_images=frames[1:], **({"lossless": True} if fmt == "WEBP" else {}))
+    seeks = []
+    plugin = type(Image.open(path))
+    step = "_seek" if hasattr(plugin, "_seek") else "seek"  # GIF and TIFF count their frames by stepping through
+    original = getattr(plugin, step)
+    monkeypatch.setattr(plugin, step, lambda self, frame, *a: (seeks.append(frame), original(self, frame, *a))[1])
+    img, note = open_image(path)
+    assert "first" in note and max(seeks, default=0) <= 1, seeks  # n_frames steps through all 31 in GIF and TIFF
+    np.testing.assert_allclose(preprocess(img), preprocess(stroke_image()), atol=0.15)
+
+
+def test_a_gif_of_600000_frames_opens_as_its_first(monkeypatch):
+    from PIL import GifImagePlugin
+
+    seeks = []
+    original = GifImagePlugin.GifImageFile._seek
+    monkeypatch.setattr(GifImagePlugin.GifImageFile, "_seek",
+                        lambda self, frame, *a: (seeks.append(frame), original(self, frame, *a))[1])
+    img, note = open_image(io.BytesIO(many_frame_gif(600_000)))
+    assert img.size == (1, 1) and "first" in note and max(seeks) <= 1
+
+
+def progressive_jpeg(size, mode="RGB", **kwargs) -> io.BytesIO:
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, "JPEG", progressive=True, **kwargs)
+    buf.seek(0)
+    return buf
+
+
+@pytest.mark.parametrize(("mode", "subsampling", "per_pixel"), [("RGB", 0, 6), ("RGB", 2, 3), ("L", 0, 2),
+                                                                ("CMYK", 0, 8)])
+def test_a_progressive_jpegs_decoding_memory_is_counted_from_its_sampling(mode, subsampling, per_pixel):
+    from ae.preprocess import progressive_bytes
+
+    with Image.open(progressive_jpeg((800, 640), mode, subsampling=subsampling)) as img:
+        assert progressive_bytes(img) == 800 * 640 * per_pixel  # 2 bytes per DCT coefficient of each component
+
+
+@pytest.mark.parametrize("mode", ["RGB", "CMYK"])
+def test_a_huge_progressive_jpeg_is_refused_before_decoding(mode):
+    """libjpeg keeps every coefficient of a progressive JPEG at full size: 40 MP of CMYK took 316 MB."""
+    with pytest.raises(InputError, match="progressive JPEG of 7300x5438"):
+        open_image(progressive_jpeg((7300, 5438), mode))
+    img, _ = open_image(progressive_jpeg((2000, 1500), mode))  # a phone-sized one is read
+    assert img.size[0] >= 1000
