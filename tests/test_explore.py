@@ -5,7 +5,6 @@ import logging
 
 import numpy as np
 import pytest
-from gradio.components.image_editor import EditorDataBlobs
 from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
@@ -49,7 +48,7 @@ def test_draw_reads_the_drawing_the_page_sent_ahead(handlers):
     ImageDraw.Draw(img).line([(200, 60), (200, 340)], fill=(0, 0, 0, 255), width=30)
     buf = io.BytesIO()
     img.save(buf, "PNG")
-    handlers.blobs["abc"] = EditorDataBlobs(background=None, layers=[], composite=buf.getvalue())
+    handlers.blobs.put("visitor", "abc", buf.getvalue())
     model_input, _, _, _, message, _, _, _ = handlers.on_draw({"composite": None, "id": "abc"})
     assert "MSE" in message and "abc" not in handlers.blobs  # consumed
     assert np.asarray(Image.open(model_input)).max() > 200

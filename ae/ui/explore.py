@@ -9,8 +9,9 @@ import numpy as np
 from ae.inference import Engine, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.api import saved_png
+from ae.ui.components import Sketchpad
 from ae.ui.errors import on_page
-from ae.ui.inputs import RecentBlobs, drawing, uploaded
+from ae.ui.inputs import PendingDrawings, drawing, uploaded
 from ae.ui.render import chart_scale, code_chart, code_text, to_image
 from ae.ui.serve import decoder_url
 from ae.ui.sliders import LatentSliders
@@ -31,7 +32,7 @@ class Handlers:
         self.typical = ((engine.stats.mean - engine.stats.std).numpy(), (engine.stats.mean + engine.stats.std).numpy())
         self.recorded_mse = engine.metrics.get("test_mse")
         self.scale = chart_scale(engine.stats.mean.numpy(), engine.stats.std.numpy())
-        self.blobs = RecentBlobs()  # the sketchpad's drawings sent ahead of their events
+        self.blobs = PendingDrawings()  # the sketchpad's drawings sent ahead of their events
         self.outputs: list = []  # the components show_input fills, in its order (set by build)
         self.on_draw = on_page("draw", self.cleared)(self._draw)
         self.on_upload = on_page("upload", self.cleared)(self._upload)
@@ -94,13 +95,13 @@ def build(engine: Engine, examples: Path) -> tuple[Handlers, gr.State]:
         with gr.Column(scale=1, min_width=320):
             with gr.Tabs():
                 with gr.Tab("Draw"):
-                    sketch = gr.Sketchpad(
+                    sketch = Sketchpad(
                         label="Draw one digit, large, in the middle", elem_id="sketch",
                         canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, image_mode="RGBA", type="numpy",
                         format="png", layers=False, transforms=(),
                         brush=gr.Brush(default_size=BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
                     )
-                    sketch.blob_storage = h.blobs  # bounded: see RecentBlobs
+                    sketch.pending = h.blobs  # bounded: see PendingDrawings
                 with gr.Tab("Upload"):
                     upload = gr.Image(
                         label=f"Upload, drop or paste an image of a digit (up to {MAX_FILE_BYTES // 2**20} MB)",

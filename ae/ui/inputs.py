@@ -7,6 +7,7 @@ read, whatever path the request names (ae.uploads), and every image goes through
 """
 
 import io
+import threading
 
 import numpy as np
 from gradio import utils as gradio_utils
@@ -34,33 +35,74 @@ def model_input(payload, trusted: tuple = ()) -> np.ndarray:
     return preprocess(img)
 
 
-class RecentBlobs(dict):
-    """A sketchpad's store of drawings sent ahead of their event, keeping only the newest `limit`.
+class PendingDrawings:
+    """The sketchpad's drawings sent ahead of their event, bounded in count, per visitor and in all.
 
-    Gradio's ImageEditor keeps each drawing a page sends (by a page-chosen id) until an event with that id
-    consumes it; drawings sent without such an event would otherwise pile up in memory for good.
+    The page sends each drawing (a PNG) to the sketchpad's own route under an id it makes up, then fires the
+    event that names that id, tens of milliseconds later; the event takes the drawing out. Drawings whose event
+    never comes must not pile up, and one visitor must not push out everyone else's: each session keeps at most
+    `per_session`, and when all hold `limit` drawings or `limit_bytes`, the session holding the most gives up its
+    oldest (among equals, the oldest session). A client that makes up `limit` session ids and sends a drawing
+    under each within those milliseconds can still push out a visitor's drawing; that visitor's next stroke
+    sends it again.
     """
 
-    def __init__(self, limit: int = 256):
-        super().__init__()
-        self.limit = limit
+    def __init__(self, limit: int = 256, per_session: int = 4, limit_bytes: int = 32 * 2**20):
+        self.limit, self.per_session, self.limit_bytes = limit, per_session, limit_bytes
+        self._bytes = 0
+        self._by_session: dict[str, dict[str, bytes]] = {}  # session -> {id: PNG bytes}, oldest first
+        self._owner: dict[str, str] = {}  # id -> session
+        self._lock = threading.Lock()  # the sketchpad's route and the events run in worker threads
 
-    def __setitem__(self, key, value) -> None:
-        super().pop(key, None)  # a key set again counts as new
-        super().__setitem__(key, value)
-        while len(self) > self.limit:
-            del self[next(iter(self))]
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    def __contains__(self, key) -> bool:
+        return key in self._owner
+
+    def __deepcopy__(self, memo) -> "PendingDrawings":
+        return self  # Gradio copies components per session; the store stays the one the events read
+
+    def put(self, session: str, key: str, png: bytes) -> None:
+        with self._lock:
+            self._take(key)
+            held = self._by_session.setdefault(session, {})
+            held[key] = png
+            self._owner[key] = session
+            self._bytes += len(png)
+            while len(held) > self.per_session:
+                self._take(next(iter(held)))
+            while len(self._owner) > self.limit or self._bytes > self.limit_bytes:
+                fullest = max(self._by_session.values(), key=len)
+                self._take(next(iter(fullest)))
+
+    def pop(self, key: str, default=None):
+        """The drawing sent under key (taken out), or default."""
+        with self._lock:
+            png = self._take(key)
+        return default if png is None else png
+
+    def _take(self, key: str) -> bytes | None:
+        session = self._owner.pop(key, None)
+        if session is None:
+            return None
+        held = self._by_session[session]
+        png = held.pop(key)
+        self._bytes -= len(png)
+        if not held:
+            del self._by_session[session]
+        return png
 
 
-def drawing(sketch, blobs: RecentBlobs) -> Image.Image:
+def drawing(sketch, pending: PendingDrawings) -> Image.Image:
     """The sketchpad's picture. The page sends the drawing ahead of the event, as PNG bytes the sketchpad keeps
-    (in `blobs`) under the event's id; an API client sends it as an uploaded file, read like uploads."""
+    (in `pending`) under the event's id; an API client sends it as an uploaded file, read like uploads."""
     if not isinstance(sketch, dict):
         raise InputError(EMPTY_CANVAS)
     key = sketch.get("id")
-    sent = blobs.pop(key, None) if isinstance(key, str) else None
-    if sent is not None and sent.composite:
-        source = io.BytesIO(sent.composite)
+    sent = pending.pop(key) if isinstance(key, str) else None
+    if sent:
+        source = io.BytesIO(sent)
     elif sketch.get("composite") is not None:
         source = uploaded(sketch["composite"])
     else:
