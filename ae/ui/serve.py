@@ -1,5 +1,5 @@
 """Serving: a progress page while the first checkpoint trains, a launch that survives Gradio's start-up
-self-check on a busy machine, and the request bounds (body size, the sketchpad's pending drawings)."""
+self-check on a busy machine, and the in-page decoders' files."""
 
 import atexit
 import functools
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from ae.checkpoint import Checkpoint, CheckpointError
 from ae.data import MNISTNotFound
@@ -21,6 +20,7 @@ from ae.export import export_decoder
 from ae.model import Autoencoder
 from ae.startup import ensure_checkpoint
 from ae.ui import static
+from ae.ui.guard import RequestGuard
 
 TRAINING_TITLE = "Autoencoder playground: training a model first"
 
@@ -136,7 +136,7 @@ def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=
 
     page = progress_page(lines, endpoints)
     try:
-        launch(page, prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": [BodyLimit.middleware()]},
+        launch(page, prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": [RequestGuard.middleware()]},
                **launch_kwargs)
     except Exception as e:  # the progress page is a courtesy; training must go on without it
         log(f"(No progress page: {e})")
@@ -146,65 +146,3 @@ def while_showing_progress(work: Callable[[Callable[[str], None]], object], log=
     finally:
         if page is not None:
             page.close(verbose=False)
-
-
-JSON_LIMIT = 64 * 1024  # the bodies of API calls and page events: a code of 64 numbers is ~1.5 KB
-SKETCH_LIMIT = 512 * 1024  # the sketchpad sends its 400x400 drawing as PNG blobs (tens of KB) here
-ROUTE_LIMITS = {
-    "/gradio_api/upload": None,  # Gradio caps uploads at max_file_size while it streams them
-    "/gradio_api/component_server": SKETCH_LIMIT,
-}
-
-
-class BodyLimit:
-    """ASGI middleware: a request body over its route's limit is answered 413 before the app parses any of it.
-
-    Every JSON request this app takes is small; images travel through the upload route. Without a bound, a
-    /decode of 4,000,000 numbers (12 MB of JSON) took 7-10 s of server time to refuse and left the memory
-    it took to parse it with the process. Bodies without a Content-Length are read up to the limit, then
-    refused. `routes` maps a path (its end) to its own limit, None for none.
-    """
-
-    def __init__(self, app, limit: int = JSON_LIMIT, routes: dict[str, int | None] = ROUTE_LIMITS):
-        self.app, self.limit, self.routes = app, limit, routes
-
-    @classmethod
-    def middleware(cls, **kwargs) -> Middleware:
-        """For launch(app_kwargs={"middleware": [...]}): Gradio hands these to its FastAPI app."""
-        return Middleware(cls, **kwargs)
-
-    def limit_for(self, path: str) -> int | None:
-        path = path.rstrip("/")
-        return next((limit for route, limit in self.routes.items() if path.endswith(route)), self.limit)
-
-    async def __call__(self, scope, receive, send):
-        limit = self.limit_for(scope["path"]) if scope["type"] == "http" else None
-        if limit is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > limit:
-                return await self.refuse(send, limit)
-            return await self.app(scope, receive, send)
-        messages, size = [], 0  # no length given: read the body, bounded, then hand it on
-        while True:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > limit:
-                return await self.refuse(send, limit)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-
-        async def replay():
-            return messages.pop(0) if messages else await receive()
-
-        return await self.app(scope, replay, send)
-
-    @staticmethod
-    async def refuse(send, limit: int) -> None:
-        body = json.dumps({"error": f"The request is too large: this app takes at most {limit // 1024} KB of data "
-                                    f"per call here (images go through the upload route)."}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
