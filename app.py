@@ -32,7 +32,7 @@ ZOO = load_zoo(served=SERVED if CHECKPOINT == DEFAULT_PATH else None)  # the mod
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 print(f"Serving {CHECKPOINT}: {ENGINE.describe()}; comparing code sizes {ZOO.sizes}", flush=True)
 
-with gr.Blocks(title=page.TITLE, delete_cache=page.DELETE_CACHE) as demo:
+with gr.Blocks(title=page.TITLE) as demo:
     gr.Markdown(page.intro(ENGINE))
     with gr.Tabs():
         with gr.Tab("Draw and steer", id="explore"):

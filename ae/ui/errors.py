@@ -7,12 +7,17 @@ error of its call (gr.Error, whose traceback Gradio is told not to print).
 """
 
 import functools
+import inspect
 import logging
+import re
 from collections.abc import Callable
 
 import gradio as gr
+import pydantic
+from gradio.exceptions import ComponentProcessingError, InvalidComponentError, InvalidPathError
 
 from ae.preprocess import InputError
+from ae.uploads import NOT_UPLOADED
 
 LOG = logging.getLogger("ae.app")
 UNFORESEEN = "Something went wrong with that input. Please try another one."
@@ -51,3 +56,60 @@ def for_api(event: str):
                 raise gr.Error(message_for(event, e), print_exception=False) from None
         return endpoint
     return wrap
+
+
+# Gradio's own refusals of a call, before any handler runs, each as what its sender is told. Their texts name
+# Gradio's internals (component classes, handler names, pydantic's documentation); the sender gets a sentence.
+_PREPROCESS = re.compile(r"Could not preprocess input component at index (\d+) \(a `([^`]+)` component\)")
+_TOO_FEW = re.compile(r"didn't receive enough input values \(needed: (\d+), got: (\d+)\)")
+FILE_OBJECT = ('A file must be sent as a file object with "meta": {"_type": "gradio.FileData"} '
+               "(gradio_client's handle_file('digit.png') makes one).")
+_ELSEWHERE = re.compile(r"Hostname .* failed validation")  # a URL for Gradio to fetch, to a host it does not fetch from
+
+
+def refusal_by_gradio(e: Exception) -> str | None:
+    """What the sender of a call Gradio refused before its handler is told, or None if e is not such a refusal."""
+    text = str(e)
+    if isinstance(e, ComponentProcessingError) and (m := _PREPROCESS.search(text)):
+        return f"Input {int(m[1]) + 1} of this call is not a valid {m[2]} value."
+    if isinstance(e, ValueError) and (m := _TOO_FEW.search(text)):
+        return f"This call takes {m[1]} input values; it sent {m[2]}."
+    if isinstance(e, InvalidPathError):  # a path in the request that Gradio did not receive
+        return NOT_UPLOADED
+    if isinstance(e, ValueError) and _ELSEWHERE.search(text):
+        return "This app does not fetch images from other addresses. " + NOT_UPLOADED
+    if isinstance(e, pydantic.ValidationError) and "'meta' field must be explicitly provided" in text:
+        return FILE_OBJECT
+    if isinstance(e, (pydantic.ValidationError, InvalidComponentError)):
+        return "The data sent is not in the form this call takes (see the API page for its parameters)."
+    return None
+
+
+def guard_events(blocks: gr.Blocks) -> bool:
+    """Pass every event of blocks through the policy, Gradio's own refusals included: each becomes a gr.Error
+    with a sentence for its sender and one log line; anything else that escapes a handler is logged with its
+    traceback and its sender told UNFORESEEN. Returns False (and changes nothing) if this Gradio's Blocks has
+    no process_api to wrap."""
+    original = getattr(blocks, "process_api", None)
+    if not inspect.iscoroutinefunction(original):
+        LOG.warning("Gradio's Blocks.process_api is not as ae/ui/errors.py expects; its refusals keep their text")
+        return False
+
+    @functools.wraps(original)
+    async def process_api(block_fn, *args, **kwargs):
+        try:
+            return await original(block_fn, *args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as e:
+            fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
+            event = getattr(fn, "api_name", None) or getattr(fn, "name", None) or "an event"
+            message = refusal_by_gradio(e)
+            if message is None:
+                message = message_for(str(event), e)
+            else:
+                LOG.info("refused %s: %s", event, message)
+            raise gr.Error(message, print_exception=False) from None
+
+    blocks.process_api = process_api
+    return True

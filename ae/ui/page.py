@@ -1,17 +1,25 @@
 """The page around the views: its title, introduction, theme, CSS and start-up JS, and how it is served."""
 
+import json
 import logging
+import os
+import re
 
 import gradio as gr
+from gradio import utils as gradio_utils
 
+from ae.cache import Keeper
 from ae.inference import Engine
 from ae.ui import sessions, static
-from ae.ui.errors import LOG
-from ae.ui.serve import BodyLimit, launch
+from ae.ui.errors import LOG, guard_events
+from ae.ui.guard import RequestGuard, header_deadline
+from ae.ui.serve import launch
 from ae.uploads import MAX_FILE_BYTES
 
 TITLE = "Autoencoder playground"
-DELETE_CACHE = (600, 3600)  # every 10 minutes, delete the uploads and outputs older than an hour
+# Gradio's cache of uploads and pictures: at most this much on disk (oldest removed first), nothing older than an
+# hour, the remains of aborted uploads removed after a minute (ae/cache.py). AE_CACHE_MB sets the budget.
+CACHE_BYTES = int(os.environ.get("AE_CACHE_MB", "512")) * 2**20
 # Gradio keeps a session for each visitor and for each API call that sends no session_hash, up to this many,
 # dropping the least recently used. A session rendered every component's config (~220 KB with seven views) until
 # ae/ui/sessions.py made that lazy: 10,000 mixed API calls now grow the server by ~56 MB. The cap still bounds
@@ -47,8 +55,18 @@ def serve(demo: gr.Blocks) -> None:
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     LOG.setLevel(logging.INFO)  # one line per refused input
     sessions.install()  # a new session no longer renders every component's config (ae/ui/sessions.py)
-    # show_error: Gradio's own refusals (a path it did not receive, missing inputs) reach API clients with
-    # their message instead of {"error": null}; the app's handlers never let an exception's text through.
+    guard_events(demo)  # Gradio's own refusals reach their sender as a sentence, and the log as one line
+    header_deadline()  # a connection whose headers dawdle is closed (ae/ui/guard.py)
+    keeper = keep_cache(demo)
+    # show_error=False: every event's errors are gr.Error after guard_events, and are shown all the same; anything
+    # else Gradio raises outside an event reaches the client without its text.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
-           js=static("select_brush.js"), show_error=True, state_session_capacity=SESSIONS,
-           app_kwargs={"middleware": [BodyLimit.middleware()]})
+           js=static("select_brush.js"), show_error=False, state_session_capacity=SESSIONS,
+           app_kwargs={"middleware": [RequestGuard.middleware(blocks=demo, on_upload=keeper.nudge)]})
+
+
+def keep_cache(demo: gr.Blocks) -> Keeper:
+    """Start keeping Gradio's cache within its budget; the files the page itself names (its examples) stay."""
+    root = os.path.realpath(gradio_utils.get_upload_folder())
+    named = re.findall(re.escape(root) + r'/[^"\\]+', json.dumps(demo.config, default=str))
+    return Keeper(root, budget_bytes=CACHE_BYTES, pinned=frozenset(named)).start()
