@@ -22,7 +22,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def server():
     """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests."""
-    from tests.app_server import AppServer
+    from ae.ui.app_server import AppServer
 
     with AppServer() as s:
         yield s

@@ -12,9 +12,9 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from ae.checkpoint import DEFAULT_PATH
+from ae.ui.app_server import CallError, ProgressPageRun, free_port, http_call
 from ae.ui.inputs import RecentBlobs
 from ae.ui.serve import progress_page, seconds_left
-from tests.app_server import CallError, ProgressPageRun, free_port, http_call
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
+from ae.ui.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
 from tests.conftest import FIXTURES
 
 if not os.path.exists(CHROMIUM):

@@ -7,7 +7,7 @@ import pytest
 from gradio_client import Client
 
 from ae.ui import serve
-from tests.app_server import ProgressPageRun, answers
+from ae.ui.app_server import ProgressPageRun, answers
 
 pytestmark = pytest.mark.slow
 
