@@ -5,10 +5,19 @@ from pathlib import Path
 import pytest
 
 from ae.data import Split, load_mnist
+from ae.torch_builds import check_torch_builds
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # MNIST/raw with 1000 train + 500 test real digits
+
+
+def pytest_configure(config):
+    """Before collection: a torchvision built for another torch would stop it with a cryptic error; name the fix."""
+    try:
+        check_torch_builds()
+    except SystemExit as e:
+        pytest.exit(str(e), returncode=4)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
