@@ -82,7 +82,7 @@ def accuracy_table(features: dict[str, Callable[[torch.Tensor], torch.Tensor]], 
 
 
 def table_markdown(table: list[dict]) -> str:
-    """The accuracy table as a Markdown table, for the page and the README."""
+    """The accuracy table as a Markdown table, for the page and docs/benchmarks.md."""
     per_class = table[0]["per_class"] if table else 10
     lines = [f"| the classifier reads | all 60,000 labels | {per_class} labels per class (mean ± spread) |",
              "|---|---|---|"]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import torch
 
+from ae.torch_builds import check_torch_builds
+
 ENV_VAR = "AE_DATA_DIR"
 DEFAULT_DIR = "data"
 
@@ -34,6 +36,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
 def load_mnist(data_dir: str | os.PathLike | None = None, train: bool = True, download: bool = True) -> Split:
     """One MNIST split as in-memory uint8 tensors; downloads into data_dir when the files are missing."""
+    check_torch_builds()  # a torchvision built for another torch fails here with a cryptic error; name the fix
     from torchvision.datasets import MNIST  # torchvision's import is slow; only pay for it here
 
     root = resolve_data_dir(data_dir)

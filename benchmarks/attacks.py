@@ -23,7 +23,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from tests.app_server import ROOT, AppServer, CallError, http_call
+from ae.ui.app_server import ROOT, AppServer, CallError, http_call
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 

@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.app_server import AppServer, http_call
+from ae.ui.app_server import AppServer, http_call
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -150,7 +150,7 @@ def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
     """Slider move to picture, with the page's own decoder and with the server's; requests in a 2 s drag."""
     from playwright.sync_api import sync_playwright
 
-    from tests.app_server import CHROMIUM, FLAGS
+    from ae.ui.app_server import CHROMIUM, FLAGS
 
     out = {}
     with sync_playwright() as p:

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
-from tests.app_server import AppServer, CallError, http_call
+from ae.ui.app_server import AppServer, CallError, http_call
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 

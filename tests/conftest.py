@@ -5,10 +5,19 @@ from pathlib import Path
 import pytest
 
 from ae.data import Split, load_mnist
+from ae.torch_builds import check_torch_builds
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # MNIST/raw with 1000 train + 500 test real digits
+
+
+def pytest_configure(config):
+    """Before collection: a torchvision built for another torch would stop it with a cryptic error; name the fix."""
+    try:
+        check_torch_builds()
+    except SystemExit as e:
+        pytest.exit(str(e), returncode=4)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -22,7 +31,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def server():
     """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests."""
-    from tests.app_server import AppServer
+    from ae.ui.app_server import AppServer
 
     with AppServer() as s:
         yield s

@@ -15,10 +15,10 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH
+from ae.ui.app_server import CallError, ProgressPageRun, free_port, http_call
 from ae.ui.errors import FILE_OBJECT
 from ae.ui.guard import HEADER_SECONDS
 from ae.ui.serve import progress_page, seconds_left
-from tests.app_server import CallError, ProgressPageRun, free_port, http_call
 
 pytestmark = pytest.mark.slow
 
@@ -298,7 +298,7 @@ def test_one_client_cannot_push_out_another_visitors_drawing(http, drawn_png):
 @pytest.fixture(scope="module")
 def cache_server(tmp_path_factory):
     """A server of its own, with its own cache folder and a 30 MB budget for it."""
-    from tests.app_server import AppServer
+    from ae.ui.app_server import AppServer
 
     cache = tmp_path_factory.mktemp("gradio-cache")
     with AppServer(GRADIO_TEMP_DIR=str(cache), AE_CACHE_MB="30") as s:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
+from ae.ui.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
 from tests.conftest import FIXTURES
 
 if not os.path.exists(CHROMIUM):
@@ -39,8 +39,9 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(browser, server):
+    """A fresh page (a new Gradio session) for each test, so no test depends on what another left on screen."""
     page = open_app(browser, server.url)
     expect(page.get_by_text("select the draw tool")).to_have_count(0, timeout=WAIT)  # ready to draw
     yield page
@@ -212,16 +213,15 @@ def test_without_the_weights_the_server_decodes_every_move(browser, server):
         page.close()
 
 
-def ensure_a_digit(page) -> None:
-    """A drawn digit on the page (test_draw_then_steer leaves one; run alone, a test draws its own)."""
-    if "MSE" not in page.locator("#message").inner_text():
-        draw_seven(page)
-        expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
+def draw_a_digit(page) -> None:
+    """Draw a 7 and wait until the server has answered with its reconstruction."""
+    draw_seven(page)
+    expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
 
 
 def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
     """The second tab rebuilds the drawn digit at every size, by both methods."""
-    ensure_a_digit(page)
+    draw_a_digit(page)
     page.get_by_role("tab", name="Code sizes").click()
     pictures = page.locator("#sizes-table img")
     expect(pictures.first).to_be_visible(timeout=WAIT)
@@ -230,12 +230,11 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
         seen = data_picture(pictures.nth(i).get_attribute("src"))
         assert seen.max() > 0.3 and seen.std() > 0.05, i  # a picture, not a blank
     assert page.locator("#sizes-plot circle").count() == pictures.count()
-    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_the_plane_and_the_curves_show_something(page):
     """The 2-number plane: pictures, the visitor's digit marked, a click decodes a point; the curves: plots."""
-    ensure_a_digit(page)
+    draw_a_digit(page)
     page.get_by_role("tab", name="2-number plane").click()
     expect(page.locator("#plane-note")).to_contain_text("Your digit encodes to", timeout=WAIT)
     grid = page.locator("#plane-grid img")
@@ -256,15 +255,14 @@ def test_the_plane_and_the_curves_show_something(page):
     page.get_by_role("tab", name="Curves").click()
     for plot in ("#curves-served", "#curves-overfit", "#curves-lr"):
         expect(page.locator(f"{plot} polyline").first).to_be_visible(timeout=WAIT)
-    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_interpolate_generate_and_denoise_show_pictures(page):
-    ensure_a_digit(page)
+    draw_a_digit(page)
     page.get_by_role("tab", name="Interpolate").click()
     page.locator("#interp-second").locator("..").locator(".gallery-item, button.gallery-item").nth(2).click()
-    expect(page.locator("#interp-code img").first).to_be_visible(timeout=WAIT)
-    assert page.locator("#interp-code img").count() == page.locator("#interp-pixels img").count() == 10
+    expect(page.locator("#interp-code img")).to_have_count(10, timeout=WAIT)
+    expect(page.locator("#interp-pixels img")).to_have_count(10, timeout=WAIT)
     expect(page.locator("#interp-morphed img")).to_have_attribute("src", re.compile("/gradio_api/file="),
                                                                   timeout=WAIT)
     ink = ("() => Math.max(...Array.from(document.querySelector('#interp-live canvas').getContext('2d')"
@@ -274,24 +272,23 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
     page.locator("#interp-morph input[type=range]").focus()
     for _ in range(20):
         page.keyboard.press("ArrowRight")
-    assert page.evaluate("() => document.querySelector('#interp-live canvas').toDataURL()") != before
+    page.wait_for_function("(before) => document.querySelector('#interp-live canvas').toDataURL() !== before",
+                           arg=before, timeout=WAIT)  # the page redraws the morph on its next frame
     page.get_by_role("tab", name="Generate").click()
     assert brightness(page, page.locator("#gen-grid img")).std() > 0.1
     page.get_by_role("tab", name="Denoise").click()
-    expect(page.locator("#denoise-strip img").first).to_be_visible(timeout=WAIT)
-    assert page.locator("#denoise-strip img").count() == 5
+    expect(page.locator("#denoise-strip img")).to_have_count(5, timeout=WAIT)
     for i in range(5):
         assert data_picture(page.locator("#denoise-strip img").nth(i).get_attribute("src")).max() > 80 / 255, i
-    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_the_classifier_and_the_latent_map(page, shot):
     """The classifier names the drawn digit with ten bars; the maps show dots and the digit's rings; a click on
     a dot makes that test digit the current one, in the first tab too."""
-    ensure_a_digit(page)
+    draw_a_digit(page)
     page.get_by_role("tab", name="Classify").click()
     expect(page.locator("#classify-result .digit-guess")).to_be_visible(timeout=WAIT)
-    assert page.locator("#classify-result .probabilities rect").count() == 10
+    expect(page.locator("#classify-result .probabilities rect")).to_have_count(10, timeout=WAIT)
     assert page.locator("#classify-table table tr").count() >= 4  # the stored accuracy table
     shot("classify.png")
     page.get_by_role("tab", name="Latent map").click()
@@ -316,7 +313,7 @@ def test_the_classifier_and_the_latent_map(page, shot):
 
 
 def test_the_outlier_meter_shows_a_verdict(page, shot):
-    ensure_a_digit(page)
+    draw_a_digit(page)
     page.get_by_role("tab", name="Outliers").click()
     verdict = page.locator("#outlier-meter .verdict")
     expect(verdict).to_be_visible(timeout=WAIT)
@@ -326,14 +323,14 @@ def test_the_outlier_meter_shows_a_verdict(page, shot):
     rebuilt = page.locator("#outlier-meter .strip img")  # the input and each autoencoder's picture of it
     assert rebuilt.count() == 4 and all(data_picture(rebuilt.nth(i).get_attribute("src")).max() > 0.3 for i in range(4))
     shot("outliers.png")
-    page.get_by_role("tab", name="Draw and steer").click()
 
 
 def test_the_other_dimensions_open_and_steer(page):
     """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
+    draw_a_digit(page)
     more = page.locator("#sliders details")
     more.locator("summary").click()
-    expect(more).to_have_attribute("open", "")
+    expect(more).to_have_attribute("open", "", timeout=WAIT)
     recon = page.locator("#recon img")
     before = recon.get_attribute("src")
     hidden_slider = more.locator("input[type=range]").last
@@ -341,7 +338,7 @@ def test_the_other_dimensions_open_and_steer(page):
     for _ in range(40):  # the keyboard is a slider's other input device
         page.keyboard.press("ArrowRight")
     expect(recon).not_to_have_attribute("src", before, timeout=WAIT)
-    expect(more).to_have_attribute("open", "")
+    expect(more).to_have_attribute("open", "", timeout=WAIT)
     codes_match(page)
 
 

@@ -20,7 +20,7 @@ from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
 from ae.preprocess import FORMATS, InputError, open_image, preprocess
 from ae.ui import api
-from tests.app_server import CallError, http_call
+from ae.ui.app_server import CallError, http_call
 
 EXAMPLES = int(os.environ.get("AE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,

@@ -1,4 +1,4 @@
-"""The first-launch progress page and the launch retry in ae/ui/serve.py."""
+"""The first-launch progress page and the launch retry in ae/ui/serve.py (the page's tests start a server)."""
 
 import contextlib
 import socket
@@ -7,9 +7,7 @@ import pytest
 from gradio_client import Client
 
 from ae.ui import serve
-from tests.app_server import ProgressPageRun, answers
-
-pytestmark = pytest.mark.slow
+from ae.ui.app_server import ProgressPageRun, answers
 
 
 @contextlib.contextmanager
@@ -21,6 +19,7 @@ def port_taken():
         yield sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_progress_page_shows_the_log_while_working_then_frees_the_address():
     logged = []
     with ProgressPageRun("Epoch [1/5], Loss: 0.031", log=logged.append) as run:
@@ -31,6 +30,7 @@ def test_progress_page_shows_the_log_while_working_then_frees_the_address():
     assert not answers(run.url)  # the address is free for the app
 
 
+@pytest.mark.slow
 def test_work_runs_even_when_the_page_cannot_start():
     with port_taken() as port:
         lines = []

@@ -13,7 +13,7 @@ import pytest
 
 from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.startup import ensure_checkpoint
-from tests.app_server import ROOT, AppServer, wait_for
+from ae.ui.app_server import ROOT, AppServer, wait_for
 from tests.conftest import FIXTURES
 
 # No network: torchvision's download goes through this closed local port and fails at once.

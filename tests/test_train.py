@@ -114,12 +114,19 @@ def test_the_loop_trains_on_the_loss_it_is_given(mnist_train, mnist_test):
     assert agreement(negative) < -0.2 and agreement(plain) > 0.2  # measured: -0.43 and 0.42
 
 
-def test_device_choice():
-    assert resolve_device("cpu").type == "cpu"
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA GPU"):
-            resolve_device("cuda")
+@pytest.mark.parametrize("gpu", [True, False], ids=["a GPU", "no GPU"])
+def test_auto_takes_the_gpu_only_when_there_is_one(monkeypatch, gpu):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+    assert resolve_device("auto") == torch.device("cuda" if gpu else "cpu")
+    assert resolve_device("cpu") == torch.device("cpu")  # asked for, even with a GPU
+
+
+def test_asking_for_a_missing_gpu_says_what_to_use_instead(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"no CUDA GPU here \(use --device cpu or auto\)"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("cuda") == torch.device("cuda")  # with one, it is taken
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")

@@ -1,4 +1,7 @@
-"""Start `python app.py` on a free local port, the way a user or a Space does, for tests and benchmarks."""
+"""Start `python app.py` on a free local port, the way a user or a Space does, and call it over HTTP.
+
+The tests and the benchmarks both drive the app through this module.
+"""
 
 import json
 import os
@@ -15,7 +18,7 @@ from pathlib import Path
 from ae.ui import serve
 from ae.ui.serve import TRAINING_TITLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: app.py, weights/, examples/
 # Debian's chromium, driven by Playwright (`playwright install` is not needed), for the browser test and benchmark.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
