@@ -34,6 +34,7 @@ from ae.classify import accuracy_table, fit_classifier
 from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
+from ae.models import as_model
 from ae.noise import training_noise
 from ae.nondigits import probe_sets
 from ae.outliers import Part, fit_meter, flag_rates, part_scores
@@ -135,7 +136,7 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
 
 def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
     """The models and class Gaussians the parts of an outlier meter read, by file name."""
-    models = {p.model: load_checkpoint(weights_dir / p.model).model for p in parts}
+    models = {p.model: as_model(load_checkpoint(weights_dir / p.model), p.model) for p in parts}
     gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
     return models, gaussians
 

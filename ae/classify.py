@@ -91,8 +91,7 @@ def table_markdown(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@torch.inference_mode()
 def classify(model, classifier: Classifier, x: np.ndarray) -> np.ndarray:
-    """The (10,) class probabilities of a (28, 28) model input, read from its code under `model`."""
-    code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32)).reshape(1, -1))
+    """The (10,) class probabilities of a (28, 28) model input, read from its code under `model` (ae.models.Model)."""
+    code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32))[None])
     return classifier.probabilities(code)[0].numpy()

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
+from ae.models import as_model
 
 CODE_SIZE = 64
 pytestmark = pytest.mark.slow
@@ -23,7 +24,7 @@ def client(server):
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine(load_checkpoint(DEFAULT_PATH))  # the server's checkpoint, for its slider ranges
+    return Engine(as_model(load_checkpoint(DEFAULT_PATH)))  # the server's checkpoint, for its slider ranges
 
 
 @pytest.fixture

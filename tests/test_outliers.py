@@ -17,7 +17,7 @@ def shipped():
     """The shipped meter with the models it reads, by file name."""
     zoo = load_zoo()
     meter = zoo.outliers
-    models = {p.model: zoo.loaded[p.model].model for p in meter.parts}
+    models = {p.model: zoo.model_for(p.model) for p in meter.parts}
     gaussians = {p.gaussians: zoo.loaded[p.gaussians] for p in meter.parts if p.gaussians}
     return meter, models, gaussians
 
