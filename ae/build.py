@@ -1,24 +1,24 @@
 """Rebuild every artifact that weights/manifest.json names, from MNIST: `python -m ae.build --help`.
 
 Each entry of the manifest names its kind and its recipe (for an autoencoder, the TrainConfig fields that
-differ from the defaults). One builder per kind; each prints the figures of what it wrote.
+differ from the defaults). One builder per kind (ae/artifacts.py names it); each prints the figures of what it
+wrote. Each builder takes (manifest entry, output path, training split, test split, device) -> figures.
 """
 
 import argparse
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ae.artifacts import KINDS, builder, load
 from ae.checkpoint import (
     WEIGHTS_DIR,
     CheckpointError,
     Codes,
     Run,
-    load,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
@@ -156,13 +156,6 @@ def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: st
         name: rates["combined"] for name, rates in metrics["flagged"].items()}
 
 
-# One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
-BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
-                                            "codes": build_codes, "gaussians": build_gaussians,
-                                            "classifier": build_classifier, "map": build_latent_map,
-                                            "outliers": build_outliers}
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="Rebuild the artifacts weights/manifest.json names, from MNIST.")
     p.add_argument("--data-dir", default=None, help="MNIST root directory (default: $AE_DATA_DIR, else ./data)")
@@ -184,12 +177,12 @@ def main(argv=None) -> None:
         raise SystemExit(f"error: not in the manifest: {unknown} (it names {list(manifest['artifacts'])})")
     for name in names:
         entry = manifest["artifacts"][name]
-        builder = BUILDERS.get(entry.get("kind"))
-        if builder is None:
-            raise SystemExit(f"error: {name}: no builder for kind {entry.get('kind')!r} (known: {list(BUILDERS)})")
+        if entry.get("kind") not in KINDS:
+            raise SystemExit(f"error: {name}: no builder for kind {entry.get('kind')!r} (known: {list(KINDS)})")
+        build = builder(entry["kind"])
         print(f"{name}: building ({entry.get('kind')})", flush=True)
         start = time.perf_counter()
-        figures = builder(entry, args.weights_dir / name, train, test, device)
+        figures = build(entry, args.weights_dir / name, train, test, device)
         print(f"{name}: {figures}, {time.perf_counter() - start:.0f} s in all", flush=True)
 
 

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, load, read_manifest
+from ae.artifacts import KINDS, load
+from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, read_manifest
 from ae.classify import Classifier
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
 from ae.models import Catalogue, Model, models_from, reconstruct_one
 from ae.outliers import OutlierMeter
 from ae.pca import PCA
-
-# Roles of the single artifacts, by the type each kind loads as.
-ROLES = {PCA: "pca", ClassGaussians: "gaussians", Classifier: "classifier", LatentMap: "latent_map",
-         OutlierMeter: "outliers"}
 
 
 @dataclass
@@ -71,18 +68,19 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
         zoo.loaded[name] = loaded
         offered = models_from(name, loaded, entry)
         models += offered
-        if isinstance(loaded, Checkpoint):
+        role = KINDS[loaded.kind].role
+        if role == "models":
             model = offered[0]
             if entry.get("objective") == "denoise":
                 zoo.denoiser = model
             elif loaded.model.config.code_activation == "none" and not entry.get("objective"):
                 zoo.by_size.setdefault(model.code_size, model)
-        elif isinstance(loaded, Run):
+        elif role == "runs":
             zoo.runs[entry.get("role", Path(name).stem)] = loaded
-        elif isinstance(loaded, Codes):
+        elif role == "codes":
             zoo.codes[loaded.model] = loaded
-        elif type(loaded) in ROLES:
-            setattr(zoo, ROLES[type(loaded)], loaded)
+        else:
+            setattr(zoo, role, loaded)
     if models:
         first = models[0] if served is not None and not same else None  # served from another file: the default
         ordered = sorted((m for m in models if m is not first), key=_order) + ([first] if first else [])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from ae.checkpoint import WEIGHTS_DIR, CheckpointError, load, load_checkpoint, save_artifact
+from ae.artifacts import load
+from ae.checkpoint import WEIGHTS_DIR, CheckpointError, load_checkpoint, save_artifact
 from ae.classify import Classifier, accuracy_table, classify, few_labels, fit_classifier
 from ae.latent import encode_all
 from ae.latent_map import NEIGHBOURS, build_map, neighbour_agreement

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from ae.checkpoint import CheckpointError, load, save_artifact
+from ae.artifacts import load
+from ae.checkpoint import CheckpointError, save_artifact
 from ae.nondigits import TRANSFORMS, scribbles, shapes
 from ae.outliers import FLAG_PERCENTILE, OutlierMeter, Part, fit_meter, part_scores, percentile_of
 from ae.preprocess import preprocess
