@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ae.latent import NUM_CLASSES
+from ae.models import encode_one
 
 
 @dataclass(frozen=True)
@@ -93,5 +94,4 @@ def table_markdown(table: list[dict]) -> str:
 
 def classify(model, classifier: Classifier, x: np.ndarray) -> np.ndarray:
     """The (10,) class probabilities of a (28, 28) model input, read from its code under `model` (ae.models.Model)."""
-    code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32))[None])
-    return classifier.probabilities(code)[0].numpy()
+    return classifier.probabilities(torch.from_numpy(encode_one(model, x))[None])[0].numpy()

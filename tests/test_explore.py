@@ -115,3 +115,10 @@ def test_an_unknown_pick_changes_nothing_and_lists_the_models(handlers, name):
     out = handlers.on_choose(name, None)
     assert out[-2].startswith("⚠️") and "ae-64" in out[-2] and "pca-2" in out[-2], out[-2]
     assert all(isinstance(v, type(gr.skip())) for i, v in enumerate(out) if i != len(out) - 2)
+
+
+def test_a_model_whose_decoder_the_page_cannot_run_gets_no_url():
+    from ae.ui.serve import decoder_url
+    from tests.test_models import _Negative
+
+    assert decoder_url(_Negative("neg-3", 3)) == ""  # no layers: the sliders send every move to the server

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
-from ae.models import Model
+from ae.models import Model, encode_one
 from ae.preprocess import InputError
 from ae.ui import static
 from ae.ui.checks import choice, number
@@ -74,7 +74,7 @@ class LatentMapView(PageObject):
 
 def where(m: LatentMap, model: Model, x: np.ndarray) -> dict:
     """Where a (28, 28) model input lands: its place on both maps and its nearest test digits both ways."""
-    code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32))[None])[0]
+    code = torch.from_numpy(encode_one(model, x))
     placed = m.place(code)
 
     def listed(found) -> list[dict]:

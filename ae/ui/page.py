@@ -38,8 +38,9 @@ to change the code and watch the decoder draw something new.
 """
 
 
-API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`, and one endpoint per view: "
-            "`/classify`, `/latent_map`, `/outlier`, ...); see *Use via API* at the bottom of the page.")
+API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`, each for any model "
+            "`/models` lists, and one endpoint per view: `/classify`, `/latent_map`, `/outlier`, ...); see *Use via "
+            "API* at the bottom of the page.")
 
 
 def serve(demo: gr.Blocks) -> None:

@@ -57,10 +57,18 @@ def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
 
 
 def decoder_url(model: Model) -> str:
-    """A model's decoder as a file the page fetches from this app (ae.export), and its URL. Each model is
+    """A model's decoder as a file the page fetches from this app (ae.export), and its URL ("" for a decoder the
+    page cannot run: the server then decodes every move). Each model is
     exported once, and all into one folder: Gradio checks every file an endpoint returns against each static
     folder (resolving both paths), so each folder more made every /decode slower."""
     if model not in _EXPORTED:
+        try:
+            layers = model.decoder_layers()
+        except ValueError:  # a layer the page cannot run: the server decodes every move, as it always can
+            layers = []
+        if not layers:
+            _EXPORTED[model] = ""
+            return ""
         folder = _decoder_folder() / str(len(_EXPORTED))
         folder.mkdir()
         path = export_decoder(model, folder / "decoder.safetensors")
