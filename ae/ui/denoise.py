@@ -64,11 +64,12 @@ def build(ctx: Context) -> None:
         return strip(list(out.values()), captions)
 
     def rescale(k):  # each damage has its own range of strength
+        k = choice("damage", k, KINDS)
         return gr.Slider(0, LIMITS[k], value={"gaussian": 0.3, "salt_pepper": 0.2, "occlusion": 10}[k],
                          step=1 if k == "occlusion" else 0.01, label=LABELS[k])
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
-    kind.change(rescale, kind, strength, **ui)
+    kind.change(for_api("damage")(rescale), kind, strength, **ui)
     gr.on([current.change, kind.change, strength.release, seed.change], for_api("denoise view")(show),
           [current, kind, strength, seed], pictures, **ui)
 
