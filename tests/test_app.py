@@ -2,6 +2,7 @@
 
 import json
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -11,6 +12,7 @@ from PIL import Image, ImageDraw
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
 from ae.models import as_model
+from tests.app_server import CallError, http_call
 
 CODE_SIZE = 64
 pytestmark = pytest.mark.slow
@@ -338,3 +340,13 @@ def test_the_first_launch_page_answers_every_endpoint_the_app_registers():
     named = {fn.api_name for fn in app.demo.fns.values() if fn.api_name in declared}
     documented = {fn.api_name for fn in app.demo.fns.values() if fn.api_visibility == "public"}
     assert named == declared and documented <= declared, documented - declared
+
+
+def test_calls_without_the_model_argument_still_work_over_plain_http(server, seven):
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        code = http_call(http, "decode", [[0.0] * CODE_SIZE])  # one argument, as before `model` existed
+        assert code[0]["url"]
+        small = http_call(http, "decode", [[0.0] * 8, "ae-8"])
+        assert small[0]["url"]
+        with pytest.raises(CallError, match="Unknown model"):
+            http_call(http, "decode", [[0.0] * 8, "ae-9"])

@@ -4,6 +4,7 @@ receives images as files."""
 
 import functools
 import hashlib
+import inspect
 import io
 import os
 import tempfile
@@ -57,6 +58,34 @@ def saved_png(img: Image.Image) -> str:
 @functools.cache
 def _cache_folder() -> str:
     return os.path.realpath(gradio_utils.get_upload_folder())
+
+
+def accept_omitted_defaults(demo: gr.Blocks) -> None:
+    """Let a call leave out the trailing arguments that have defaults (the optional `model`), as before they
+    existed: gradio_client fills them in, but Gradio refuses a raw HTTP call that sends fewer inputs than the
+    function has. The defaults are read once from each function's signature; a call is only ever padded."""
+    defaults = {}
+    for block_fn in demo.fns.values():
+        if block_fn.fn is None:
+            continue
+        params = list(inspect.signature(block_fn.fn).parameters.values())
+        trailing = []
+        for p in reversed(params):
+            if p.default is inspect.Parameter.empty or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                break
+            trailing.insert(0, p.default)
+        if trailing and len(params) == len(block_fn.inputs):
+            defaults[id(block_fn)] = trailing
+    check = demo.validate_inputs
+
+    def validate_inputs(block_fn, inputs: list) -> None:
+        trailing = defaults.get(id(block_fn), ())
+        missing = len(block_fn.inputs) - len(inputs)
+        if 0 < missing <= len(trailing):
+            inputs.extend(trailing[len(trailing) - missing:])  # in place: Gradio reads this list next
+        return check(block_fn, inputs)
+
+    demo.validate_inputs = validate_inputs
 
 
 MODEL_HELP = "model: the name of one of /models (default: the served one)."

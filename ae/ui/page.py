@@ -5,7 +5,7 @@ import logging
 import gradio as gr
 
 from ae.inference import Engine
-from ae.ui import sessions, static
+from ae.ui import api, sessions, static
 from ae.ui.errors import LOG
 from ae.ui.serve import BodyLimit, launch
 from ae.uploads import MAX_FILE_BYTES
@@ -48,6 +48,7 @@ def serve(demo: gr.Blocks) -> None:
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     LOG.setLevel(logging.INFO)  # one line per refused input
     sessions.install()  # a new session no longer renders every component's config (ae/ui/sessions.py)
+    api.accept_omitted_defaults(demo)  # calls that predate the optional `model` argument keep working
     # show_error: Gradio's own refusals (a path it did not receive, missing inputs) reach API clients with
     # their message instead of {"error": null}; the app's handlers never let an exception's text through.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
