@@ -126,7 +126,8 @@ def choices(engines: Engines) -> list[tuple[str, str]]:
     """The model picker's entries: (label, name)."""
     def label(e: Engine) -> str:
         mse = e.model.test_mse
-        return f"{e.name}: {e.model.kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
+        kind = {"pca": "PCA"}.get(e.model.kind, e.model.kind)
+        return f"{e.name}: {kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
     return [(label(e), e.name) for e in engines]
 
 

@@ -34,7 +34,8 @@ MNIST digits only to make its rebuilt pictures match the originals, so the code 
 what makes a digit look the way it does.
 
 **Draw** a digit, **upload** a picture of one, or **pick** a real MNIST digit; then move the sliders
-to change the code and watch the decoder draw something new.
+to change the code and watch the decoder draw something new. The **Model** menu under the drawing swaps
+in another model (a smaller code, the denoising autoencoder, or PCA) for you alone.
 """
 
 
