@@ -16,12 +16,13 @@ from ae.ui.inputs import model_input
 from ae.ui.render import strip
 
 WAITING = "<p>Draw, upload or pick a digit in the first tab (or draw a letter, a face, a scribble) to measure it.</p>"
-SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder",
-          "nll": "how unlikely the {d}-number code is for any digit class (Gaussian fit)"}
+SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder ({name})",
+          "nll": "how unlikely the {d}-number code ({name}) is for any digit class (Gaussian fit)"}
 
 
-def describe(part, code_size: int) -> str:
-    return SCORES[part.score].format(d=code_size)
+def describe(part, model) -> str:
+    """A part of the meter in words, naming the model it reads (the meter's own, whichever a visitor picked)."""
+    return SCORES[part.score].format(d=model.code_size, name=model.name)
 
 
 def explain(meter: OutlierMeter, names: list[str]) -> str:
@@ -74,7 +75,7 @@ def build(ctx: Context) -> None:
     if meter is None or None in models.values() or None in gaussians.values():
         gr.Markdown("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them).")
         return
-    names = [describe(p, models[p.model].code_size) for p in meter.parts]
+    names = [describe(p, models[p.model]) for p in meter.parts]
     gr.Markdown(explain(meter, names))
     shown = gr.HTML(WAITING, elem_id="outlier-meter")
 
