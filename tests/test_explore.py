@@ -102,6 +102,9 @@ def test_picking_the_8_number_model_gives_8_sliders_with_its_decoder(handlers, s
     *_, note = handlers.on_slide(encoded, sliders["value"], None)  # the served model wants 64 numbers
     assert "64 numbers, got 8" in note
     assert handlers.on_upload(seven, "ae-8")[5] == pytest.approx(encoded, abs=1e-5)  # the next digit, same model
+    *_, note, back = handlers.on_reset(encoded, "ae-8")
+    assert note.endswith("0.00") and len(back) == 8
+    assert len(handlers.show_input(x, "a digit another view picked", "ae-8")[5]) == 8  # e.g. a click on the map
 
 
 def test_picking_before_any_digit_sets_the_sliders_and_says_so(handlers):
