@@ -11,6 +11,7 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -111,7 +112,7 @@ class Catalogue:
                 default = name
         if default not in byname:
             raise ValueError(f"the default model {default!r} is not among {list(byname)}")
-        return cls(byname, default)
+        return cls(MappingProxyType(byname), default)  # read-only: every visitor shares it
 
     def names(self) -> list[str]:
         return list(self.models)
