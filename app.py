@@ -1,7 +1,7 @@
 """The Gradio app: draw or upload a digit, see its code and reconstruction, steer the code.
 
 `python app.py` serves it (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply, as on Hugging Face Spaces;
-AE_CHECKPOINT=path serves another checkpoint). This file only composes: load the model, build the views
+AE_CHECKPOINT=path serves another checkpoint). This file only composes: load the models, build the views
 and the API, launch. The views live in ae/ui/, the library in ae/.
 """
 
@@ -17,46 +17,34 @@ import gradio as gr
 import torch
 
 from ae.checkpoint import DEFAULT_PATH
-from ae.inference import Engine
+from ae.inference import Engines
 from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, latent_map, outliers, page, plane
 from ae.ui import sizes
-from ae.ui.serve import load_or_train
+from ae.ui.context import Context
+from ae.ui.serve import endpoint_names, load_or_train
 from ae.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
+VIEWS = [("Draw and steer", "explore", explore), ("Code sizes", "sizes", sizes), ("2-number plane", "plane", plane),
+         ("Interpolate", "interpolate", interpolate), ("Generate", "generate", generate),
+         ("Denoise", "denoise", denoise), ("Classify", "classify", classifier), ("Latent map", "map", latent_map),
+         ("Outliers", "outliers", outliers), ("Curves", "curves", curves)]
 
-SERVED = load_or_train(CHECKPOINT, endpoints=api.ENDPOINTS + explore.EVENTS)
-ENGINE = Engine(SERVED)
-ZOO = load_zoo(served=SERVED if CHECKPOINT == DEFAULT_PATH else None)  # the models the other views compare
+SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for *_, view in VIEWS]))
+ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role
+CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES)
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
-print(f"Serving {CHECKPOINT}: {ENGINE.describe()}; comparing code sizes {ZOO.sizes}", flush=True)
+print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 
 with gr.Blocks(title=page.TITLE) as demo:
-    gr.Markdown(page.intro(ENGINE))
+    gr.Markdown(page.intro(CTX.served))
     with gr.Tabs():
-        with gr.Tab("Draw and steer", id="explore"):
-            first, current = explore.build(ENGINE, EXAMPLES)
-        with gr.Tab("Code sizes", id="sizes"):
-            sizes.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("2-number plane", id="plane"):
-            plane.build(ZOO, current)
-        with gr.Tab("Interpolate", id="interpolate"):
-            interpolate.build(ENGINE, current, EXAMPLES, trusted=(EXAMPLES,))
-        with gr.Tab("Generate", id="generate"):
-            generate.build(ZOO)
-        with gr.Tab("Denoise", id="denoise"):
-            denoise.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("Classify", id="classify"):
-            classifier.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("Latent map", id="map"):
-            latent_map.build(ZOO, current, first, trusted=(EXAMPLES,))
-        with gr.Tab("Outliers", id="outliers"):
-            outliers.build(ZOO, current, trusted=(EXAMPLES,))
-        with gr.Tab("Curves", id="curves"):
-            curves.build(ZOO, SERVED)
+        for title, key, view in VIEWS:
+            with gr.Tab(title, id=key):
+                CTX = view.build(CTX) or CTX  # the first view adds the visitor's state the others read
     gr.Markdown(page.API_NOTE)
-    api.build(ENGINE, trusted=(EXAMPLES,))
+    api.build(CTX)
 
 if __name__ == "__main__":
     page.serve(demo)

@@ -1,24 +1,24 @@
 """Rebuild every artifact that weights/manifest.json names, from MNIST: `python -m ae.build --help`.
 
 Each entry of the manifest names its kind and its recipe (for an autoencoder, the TrainConfig fields that
-differ from the defaults). One builder per kind; each prints the figures of what it wrote.
+differ from the defaults). One builder per kind (ae/artifacts.py names it); each prints the figures of what it
+wrote. Each builder takes (manifest entry, output path, training split, test split, device) -> figures.
 """
 
 import argparse
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ae.artifacts import KINDS, builder, load
 from ae.checkpoint import (
     WEIGHTS_DIR,
     CheckpointError,
     Codes,
     Run,
-    load,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
@@ -34,6 +34,7 @@ from ae.classify import accuracy_table, fit_classifier
 from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
+from ae.models import as_model
 from ae.noise import training_noise
 from ae.nondigits import probe_sets
 from ae.outliers import Part, fit_meter, flag_rates, part_scores
@@ -135,7 +136,7 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
 
 def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
     """The models and class Gaussians the parts of an outlier meter read, by file name."""
-    models = {p.model: load_checkpoint(weights_dir / p.model).model for p in parts}
+    models = {p.model: as_model(load_checkpoint(weights_dir / p.model), p.model) for p in parts}
     gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
     return models, gaussians
 
@@ -153,13 +154,6 @@ def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: st
     save_outliers(out, replace(meter, metrics=metrics))
     return {k: metrics[k] for k in ("threshold", "median")} | {
         name: rates["combined"] for name, rates in metrics["flagged"].items()}
-
-
-# One builder per kind: (manifest entry, output path, training split, test split, device) -> figures.
-BUILDERS: dict[str, Callable[..., dict]] = {"autoencoder": build_autoencoder, "pca": build_pca, "run": build_run,
-                                            "codes": build_codes, "gaussians": build_gaussians,
-                                            "classifier": build_classifier, "map": build_latent_map,
-                                            "outliers": build_outliers}
 
 
 def main(argv=None) -> None:
@@ -183,12 +177,12 @@ def main(argv=None) -> None:
         raise SystemExit(f"error: not in the manifest: {unknown} (it names {list(manifest['artifacts'])})")
     for name in names:
         entry = manifest["artifacts"][name]
-        builder = BUILDERS.get(entry.get("kind"))
-        if builder is None:
-            raise SystemExit(f"error: {name}: no builder for kind {entry.get('kind')!r} (known: {list(BUILDERS)})")
+        if entry.get("kind") not in KINDS:
+            raise SystemExit(f"error: {name}: no builder for kind {entry.get('kind')!r} (known: {list(KINDS)})")
+        build = builder(entry["kind"])
         print(f"{name}: building ({entry.get('kind')})", flush=True)
         start = time.perf_counter()
-        figures = builder(entry, args.weights_dir / name, train, test, device)
+        figures = build(entry, args.weights_dir / name, train, test, device)
         print(f"{name}: {figures}, {time.perf_counter() - start:.0f} s in all", flush=True)
 
 

@@ -1,6 +1,6 @@
-"""Save and load weights/: one safetensors file per artifact, its metadata naming its kind (an autoencoder
-now; more kinds come as a loader each) and carrying what rebuilds it from the file alone: config, training
-settings, metrics, the history of the run. Never unpickles.
+"""Save and load weights/: one safetensors file per artifact, its metadata naming its kind and carrying what
+rebuilds it from the file alone: config, training settings, metrics, the history of the run. Each kind's
+loader is here; ae/artifacts.py declares the kinds and loads any file by its kind. Never unpickles.
 
 weights/manifest.json names the artifacts and which one the app serves; `python -m ae.build` rebuilds them.
 The folder is the repository's weights/ (next to the package), or $AE_WEIGHTS_DIR.
@@ -11,7 +11,6 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,14 +179,6 @@ def _json_objects(path: Path, metadata: dict[str, str], *names: str) -> list[dic
     return values
 
 
-def load(path: os.PathLike):
-    """Any artifact, by the kind its metadata names; raises CheckpointError for anything off."""
-    kind, metadata, tensors = read_artifact(path)
-    if kind not in LOADERS:
-        raise CheckpointError(path, f"unknown kind {kind!r} (this version loads {sorted(LOADERS)})")
-    return LOADERS[kind](Path(path), metadata, tensors)
-
-
 def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
     """An autoencoder checkpoint; raises CheckpointError for anything off, another kind included."""
     kind, metadata, tensors = read_artifact(path)
@@ -351,10 +342,3 @@ def _load_outliers(path: Path, metadata: dict[str, str], tensors: dict[str, torc
     n = tensors["combined"].shape[0] if "combined" in tensors and tensors["combined"].ndim == 1 else -1
     _shaped(path, tensors, {"reference": (len(parts), n), "combined": (n,)})
     return OutlierMeter(parts, tensors["reference"], tensors["combined"], metrics)
-
-
-# One loader per kind of artifact: (path, raw metadata, tensors) -> the loaded object.
-LOADERS: dict[str, Callable] = {Checkpoint.kind: _load_autoencoder, PCA.kind: _load_pca, Run.kind: _load_run,
-                                Codes.kind: _load_codes, ClassGaussians.kind: _load_gaussians,
-                                Classifier.kind: _load_classifier, LatentMap.kind: _load_map,
-                                OutlierMeter.kind: _load_outliers}

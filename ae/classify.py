@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ae.latent import NUM_CLASSES
+from ae.models import encode_one
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,6 @@ def table_markdown(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@torch.inference_mode()
 def classify(model, classifier: Classifier, x: np.ndarray) -> np.ndarray:
-    """The (10,) class probabilities of a (28, 28) model input, read from its code under `model`."""
-    code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32)).reshape(1, -1))
-    return classifier.probabilities(code)[0].numpy()
+    """The (10,) class probabilities of a (28, 28) model input, read from its code under `model` (ae.models.Model)."""
+    return classifier.probabilities(torch.from_numpy(encode_one(model, x))[None])[0].numpy()

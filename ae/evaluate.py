@@ -11,19 +11,13 @@ from PIL import Image
 from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.data import MNISTNotFound, load_mnist
 from ae.model import Autoencoder
+from ae.pca import fit_pca, pca_test_mse
 from ae.train import evaluate
 
 
 def pca_mse(train_images: torch.Tensor, test_images: torch.Tensor, k: int = 64) -> float:
-    """Test MSE of the best rank-k linear reconstruction fitted on the training images."""
-    x = train_images.reshape(len(train_images), -1).double() / 255  # (N, 784)
-    mean = x.mean(0)
-    cov = (x - mean).T @ (x - mean) / len(x)  # (784, 784)
-    _, vecs = torch.linalg.eigh(cov)  # eigenvalues ascending
-    basis = vecs[:, -k:]  # (784, k) top-k principal directions
-    t = test_images.reshape(len(test_images), -1).double() / 255
-    recon = mean + (t - mean) @ basis @ basis.T
-    return torch.mean((recon - t) ** 2).item()
+    """Test MSE of the best rank-k linear reconstruction fitted on the training images (ae.pca)."""
+    return pca_test_mse(fit_pca(train_images), test_images, k)
 
 
 @torch.inference_mode()

@@ -8,6 +8,7 @@ and hidden width work. float16 keeps a decoded pixel within 1/255 of the model's
 """
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -35,12 +36,15 @@ def decoder_layers(model: Autoencoder) -> list[dict]:
     return layers
 
 
-def export_decoder(model: Autoencoder, path: os.PathLike, dtype: torch.dtype = torch.float16) -> Path:
-    """Write the decoder's layers to path (safetensors: weights in dtype, the layer list in the metadata)."""
-    layers = decoder_layers(model)
-    state = model.state_dict()
-    tensors = {key: state[key].to(dtype).contiguous() for layer in layers for key in (layer["weight"], layer["bias"])}
-    metadata = {"layers": json.dumps(layers), "side": str(model.config.side), "code_size": str(model.config.code_size)}
+def export_decoder(model, path: os.PathLike, dtype: torch.dtype = torch.float16) -> Path:
+    """Write a model's decoder (ae.models.Model.decoder_layers) to path: safetensors, weights in dtype, the layer
+    list in the metadata. A linear decoder (PCA's) is one layer with no activation; the page clips to [0, 1]."""
+    tensors, layers = {}, []
+    for name, weight, bias, activation in model.decoder_layers():
+        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight.to(dtype).contiguous(), bias.to(dtype).contiguous()
+        layers.append({"weight": f"{name}.weight", "bias": f"{name}.bias", "activation": activation})
+    side = math.isqrt(tensors[layers[-1]["bias"]].numel())
+    metadata = {"layers": json.dumps(layers), "side": str(side), "code_size": str(model.code_size)}
     save_file(tensors, str(path), metadata=metadata)
     return Path(path)
 

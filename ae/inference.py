@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ae.checkpoint import Checkpoint
+from ae.models import Catalogue, Model, decode_one, encode_one
 from ae.preprocess import InputError, open_image, preprocess
 
 RANGE_MARGIN = 0.25  # sliders and /decode reach this fraction of the training range beyond each end
@@ -27,42 +27,40 @@ class Result:
 
 
 class Engine:
-    """A loaded model with its code statistics; stateless per request, so one instance serves everyone."""
+    """A model (ae.models.Model) with its slider ranges and the checks of user input; stateless per request, so
+    one instance serves everyone."""
 
-    def __init__(self, ckpt: Checkpoint):
-        self.model = ckpt.model.eval()
-        self.stats = ckpt.stats
-        self.metrics = ckpt.metrics
-        span = np.maximum((ckpt.stats.max - ckpt.stats.min).numpy(), 1e-3)  # a dead dimension still gets a range
+    def __init__(self, model: Model):
+        self.model = model
+        self.stats = stats = model.stats
+        span = np.maximum((stats.max - stats.min).numpy(), 1e-3)  # a dead dimension still gets a range
         # (D,) float64 ends rounded outward to 2 decimals, so the sliders' labels stay readable. Not float32:
         # float32(-12.67) is -12.670000076, below a slider whose minimum is -12.67, which Gradio refuses.
-        lo, hi = ckpt.stats.min.double().numpy(), ckpt.stats.max.double().numpy()
+        lo, hi = stats.min.double().numpy(), stats.max.double().numpy()
         self.low = np.floor((lo - RANGE_MARGIN * span) * 100) / 100
         self.high = np.ceil((hi + RANGE_MARGIN * span) * 100) / 100
         # Dimensions by how much they vary over the training set: the first ones matter most.
-        self.by_importance = [int(i) for i in torch.argsort(ckpt.stats.std, descending=True)]
+        self.by_importance = [int(i) for i in torch.argsort(stats.std, descending=True, stable=True)]
+
+    @property
+    def name(self) -> str:
+        return self.model.name
 
     @property
     def code_size(self) -> int:
-        return self.model.config.code_size
+        return self.model.code_size
 
     def describe(self) -> str:
         """One line about the model, for people: its shape and its recorded test error."""
-        c = self.model.config
-        code = "linear" if c.code_activation == "none" else c.code_activation
-        line = f"autoencoder 784 -> {c.hidden} -> {c.code_size} ({code} code)"
-        mse = self.metrics.get("test_mse")
-        return line + (f", test MSE {mse:.5f}" if isinstance(mse, (int, float)) else "")
+        return self.model.describe()
 
-    @torch.inference_mode()
     def encode(self, x: np.ndarray) -> np.ndarray:
         """(28, 28) model input -> (D,) code."""
-        return self.model.encode(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None])[0].numpy()
+        return encode_one(self.model, x)
 
-    @torch.inference_mode()
     def decode(self, code: np.ndarray) -> np.ndarray:
         """(D,) code -> (28, 28) reconstruction in [0, 1]."""
-        return self.model.decode(torch.from_numpy(np.ascontiguousarray(code, dtype=np.float32))[None])[0, 0].numpy()
+        return decode_one(self.model, code)
 
     def run(self, img: Image.Image | np.ndarray, note: str | None = None) -> Result:
         """Any image -> what the model sees, its code and its reconstruction (InputError if unusable)."""
@@ -105,3 +103,25 @@ class Engine:
                 f"with a {RANGE_MARGIN:.0%} margin)."
             )
         return code
+
+
+class Engines:
+    """An Engine for each model of a catalogue, made once at start-up and shared by every visitor; `get` takes
+    a name a visitor or an API call sent and checks it against the catalogue (InputError listing the names)."""
+
+    def __init__(self, catalogue: Catalogue):
+        self.catalogue = catalogue
+        self._engines = {name: Engine(model) for name, model in catalogue.models.items()}
+
+    @property
+    def default(self) -> Engine:
+        return self._engines[self.catalogue.default]
+
+    def names(self) -> list[str]:
+        return list(self._engines)
+
+    def get(self, name: str | None = None) -> Engine:
+        return self._engines[self.catalogue.get(name).name]
+
+    def __iter__(self):
+        return iter(self._engines.values())

@@ -67,10 +67,11 @@ def plane_points(lo: list[float], hi: list[float], n: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def decode_plane(model: Autoencoder, lo: list[float], hi: list[float], n: int = 15) -> torch.Tensor:
-    """The classic latent-space figure: (n*28, n*28) pixels, a decoded digit per grid point of the plane."""
-    if model.config.code_size != 2:
-        raise ValueError(f"a plane needs a 2-number code, this model has {model.config.code_size}")
+def decode_plane(model, lo: list[float], hi: list[float], n: int = 15) -> torch.Tensor:
+    """The classic latent-space figure: (n*28, n*28) pixels, a decoded digit per grid point of the plane, by a
+    2-number model (ae.models.Model)."""
+    if model.code_size != 2:
+        raise ValueError(f"a plane needs a 2-number code, this model has {model.code_size}")
     digits = model.decode(plane_points(lo, hi, n)).reshape(n, n, 28, 28)  # (row, column, 28, 28)
     return digits.permute(0, 2, 1, 3).reshape(n * 28, n * 28)
 

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from ae.latent import NUM_CLASSES, ClassGaussians
-from ae.model import Autoencoder
 
 FLAG_PERCENTILE = 99.0
 VERDICTS = {"usual": "looks like the MNIST digits it was trained on",  # below the 90th percentile
@@ -92,15 +91,16 @@ def percentile_of(sorted_reference: torch.Tensor, value: float) -> float:
 
 
 @torch.inference_mode()
-def part_scores(parts: tuple[Part, ...], models: dict[str, Autoencoder], gaussians: dict[str, ClassGaussians],
+def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, ClassGaussians],
                 x: torch.Tensor) -> np.ndarray:
-    """(N, 784) or (N, 28, 28) inputs in [0, 1] -> (P, N) float32 scores, larger meaning less like MNIST."""
+    """(N, 784) or (N, 28, 28) inputs in [0, 1] -> (P, N) float32 scores, larger meaning less like MNIST.
+    models: ae.models.Model by the file name each part names."""
     x = x.float().reshape(len(x), -1)
     out = []
     for p in parts:
         model = models[p.model]
         if p.score == "mse":
-            out.append(((model(x).reshape(len(x), -1) - x) ** 2).mean(1))
+            out.append(((model.reconstruct(x).reshape(len(x), -1) - x) ** 2).mean(1))
         elif p.score == "nll":
             out.append(best_class_nll(gaussians[p.gaussians], model.encode(x)))
         else:

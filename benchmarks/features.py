@@ -12,8 +12,9 @@ digits.
 
 import argparse
 
+from ae.artifacts import load
 from ae.build import classifier_features
-from ae.checkpoint import WEIGHTS_DIR, load, read_manifest
+from ae.checkpoint import WEIGHTS_DIR, read_manifest
 from ae.classify import accuracy_table, table_markdown
 from ae.data import load_mnist
 

@@ -50,11 +50,11 @@ def main() -> None:
     args = p.parse_args()
     train, test = load_mnist(args.data_dir, train=True), load_mnist(args.data_dir, train=False)
     zoo = load_zoo()
-    model, g = zoo.by_size[64].model, zoo.gaussians
+    model, g = zoo.by_size[64].network, zoo.gaussians
     judge, accuracy = train_judge(train, test)
     print(f"judge (784-256-10 on pixels, 8 epochs): test accuracy {accuracy:.4f}\n")
     with torch.inference_mode():
-        report(judge, model, g, zoo.denoiser.model, test, args.per_class)
+        report(judge, model, g, zoo.denoiser.network, test, args.per_class)
 
 
 def report(judge, model, g, dae, test, per_class: int) -> None:

@@ -242,13 +242,13 @@ def main() -> None:
                 results[name] = figure
 
     # The same handlers, in this process: what the server spends per call.
-    from ae.checkpoint import DEFAULT_PATH, load_checkpoint
-    from ae.inference import Engine
+    from ae.inference import Engines
     from ae.ui import api
     from ae.ui.explore import Handlers
+    from ae.zoo import load_zoo
 
-    engine = Engine(load_checkpoint(DEFAULT_PATH))
-    fns, page = api.endpoints(engine, trusted=(work,)), Handlers(engine)
+    engines = Engines(load_zoo().catalogue)
+    fns, page = api.endpoints(engines, trusted=(work,)), Handlers(engines)
     results["handler_decode"] = summary(timed(lambda: fns["decode"](code), args.calls))
     results["handler_reconstruct"] = summary(timed(lambda: fns["reconstruct"]({"path": str(seven)}), args.calls))
     results["handler_slide"] = summary(timed(lambda: page.on_slide(None, code), args.calls))

@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
+from ae.models import as_model
 from ae.ui.app_server import AppServer, CallError, http_call
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -198,7 +199,7 @@ def main() -> None:
     m = sub.add_parser("memory")
     m.add_argument("--calls", type=int, default=10_000)
     args = p.parse_args()
-    engine = Engine(load_checkpoint(DEFAULT_PATH))
+    engine = Engine(as_model(load_checkpoint(DEFAULT_PATH)))
     with AppServer() as server:
         with httpx.Client(base_url=server.url, timeout=60) as http:  # warm up
             for _ in range(20):

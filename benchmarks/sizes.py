@@ -25,7 +25,7 @@ def main() -> None:
     if args.data_dir:
         test = load_mnist(args.data_dir, train=False)
         for r in rows:
-            r["autoencoder_test_mse"] = evaluate(zoo.by_size[r["code_size"]].model, test.images)
+            r["autoencoder_test_mse"] = evaluate(zoo.by_size[r["code_size"]].network, test.images)
             r["pca_test_mse"] = pca_test_mse(zoo.pca, test.images, r["code_size"]) if zoo.pca else None
             r["ratio"] = r["autoencoder_test_mse"] / r["pca_test_mse"] if r["pca_test_mse"] else None
     print("| code size | autoencoder test MSE | PCA test MSE | autoencoder / PCA |\n|---|---|---|---|")

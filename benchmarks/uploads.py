@@ -22,8 +22,9 @@ ONE_CALL = """
 import json, resource, sys, time
 from ae.checkpoint import load_checkpoint
 from ae.inference import Engine
+from ae.models import as_model
 from ae.preprocess import InputError
-engine = Engine(load_checkpoint())
+engine = Engine(as_model(load_checkpoint()))
 engine.run_file(sys.argv[2])  # warm-up on a small digit: first-call costs are not the image's
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

@@ -2,6 +2,7 @@
 
 import json
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -10,6 +11,8 @@ from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
+from ae.models import as_model
+from ae.ui.app_server import CallError, http_call
 
 CODE_SIZE = 64
 pytestmark = pytest.mark.slow
@@ -23,7 +26,7 @@ def client(server):
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine(load_checkpoint(DEFAULT_PATH))  # the server's checkpoint, for its slider ranges
+    return Engine(as_model(load_checkpoint(DEFAULT_PATH)))  # the server's checkpoint, for its slider ranges
 
 
 @pytest.fixture
@@ -296,3 +299,54 @@ def test_a_click_on_the_map_loads_that_test_digit_and_bad_clicks_are_refused(cli
                   {"pick": "here"}, [1, 2], None):
         model_input, recon, _, _, message, *_ = client.predict(value, api_name="/map_click")
         assert model_input is None and recon is None and message.startswith("⚠️"), (value, message)
+
+
+def test_models_lists_the_autoencoders_and_pca(client):
+    listed = {m["name"]: m for m in client.predict(api_name="/models")}
+    assert {"ae-2", "ae-4", "ae-8", "ae-16", "ae-32", "ae-64", "ae-denoise"} <= set(listed)
+    assert {"pca-2", "pca-8", "pca-64"} <= set(listed)
+    assert listed["ae-8"]["code_size"] == 8 and listed["ae-64"]["default"] and 0 < listed["ae-8"]["test_mse"] < 0.1
+
+
+def test_the_endpoints_serve_the_model_named(client, seven):
+    code = client.predict(handle_file(seven), "ae-8", api_name="/encode")
+    assert len(code) == 8
+    _, recon, same = client.predict(handle_file(seven), "ae-8", api_name="/reconstruct")
+    assert same == pytest.approx(code, abs=1e-5)
+    np.testing.assert_allclose(grey(client.predict(code, "ae-8", api_name="/decode")), grey(recon), atol=1 / 255)
+    assert len(client.predict(handle_file(seven), handle_file(seven), 3, "pca-8", api_name="/interpolate")) == 3
+    with pytest.raises(AppError, match="Unknown model 'ae-9'; this server has: ae-2, ae-4, ae-8"):
+        client.predict(code, "ae-9", api_name="/decode")
+    with pytest.raises(AppError, match="The code must have 8 numbers, got 64"):
+        client.predict([0.0] * 64, "ae-8", api_name="/decode")
+
+
+def test_each_visitor_keeps_their_own_model(server, seven):
+    one, other = (Client(server.url, verbose=False, httpx_kwargs={"timeout": 300}) for _ in range(2))
+    out = one.predict("ae-8", api_name="/choose_model")
+    assert "8 numbers" in out[0]  # the text above the sliders (states stay on the server)
+    assert len(one.predict(handle_file(seven), api_name="/upload")[5]) == 8  # this visitor's digits: 8 numbers
+    assert len(other.predict(handle_file(seven), api_name="/upload")[5]) == CODE_SIZE  # the other's: still 64
+    assert "decoding" in one.predict([0.0] * 8, api_name="/slide")[-1].lower()
+    assert "64 numbers, got 8" in other.predict([0.0] * 8, api_name="/slide")[-1]
+
+
+def test_the_first_launch_page_answers_every_endpoint_the_app_registers():
+    import app
+    from ae.ui import api
+    from ae.ui.serve import endpoint_names
+
+    declared = set(endpoint_names([api] + [view for *_, view in app.VIEWS]))
+    named = {fn.api_name for fn in app.demo.fns.values() if fn.api_name in declared}
+    documented = {fn.api_name for fn in app.demo.fns.values() if fn.api_visibility == "public"}
+    assert named == declared and documented <= declared, documented - declared
+
+
+def test_calls_without_the_model_argument_still_work_over_plain_http(server, seven):
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        code = http_call(http, "decode", [[0.0] * CODE_SIZE])  # one argument, as before `model` existed
+        assert code[0]["url"]
+        small = http_call(http, "decode", [[0.0] * 8, "ae-8"])
+        assert small[0]["url"]
+        with pytest.raises(CallError, match="Unknown model"):
+            http_call(http, "decode", [[0.0] * 8, "ae-9"])

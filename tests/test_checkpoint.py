@@ -5,14 +5,13 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from ae.artifacts import KINDS, load
 from ae.checkpoint import (
     FORMAT,
-    LOADERS,
     WEIGHTS_DIR,
     Checkpoint,
     CheckpointError,
     _digest,
-    load,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
@@ -198,4 +197,23 @@ def test_the_shipped_manifest_names_the_shipped_checkpoint():
     manifest = read_manifest(WEIGHTS_DIR)
     assert manifest["serve"] in manifest["artifacts"] and (WEIGHTS_DIR / manifest["serve"]).is_file()
     for name, entry in manifest["artifacts"].items():
-        assert entry["kind"] in LOADERS, name
+        assert entry["kind"] in KINDS, name
+
+
+def test_every_kind_is_declared_once_with_its_loader_builder_and_place_in_the_app():
+    from ae.artifacts import builder
+    from ae.zoo import Zoo
+
+    assert set(KINDS) == {"autoencoder", "pca", "run", "codes", "gaussians", "classifier", "map", "outliers"}
+    for name, kind in KINDS.items():
+        assert kind.type.kind == name  # the metadata's kind is the loaded type's
+        assert callable(builder(name)) and builder(name).__name__.startswith("build_")
+        assert kind.role == "models" or kind.role in Zoo.__dataclass_fields__, kind.role
+
+
+def test_a_file_of_an_unknown_kind_is_refused_unread(tmp_path):
+    from ae.checkpoint import save_artifact
+
+    path = save_artifact(tmp_path / "x.safetensors", "vae", {"w": torch.zeros(2)}, {})
+    with pytest.raises(CheckpointError, match=r"unknown kind 'vae' \(this version loads \['autoencoder', 'classifier'"):
+        load(path)

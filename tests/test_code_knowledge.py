@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from ae.checkpoint import WEIGHTS_DIR, CheckpointError, load, load_checkpoint, save_artifact
+from ae.artifacts import load
+from ae.checkpoint import WEIGHTS_DIR, CheckpointError, load_checkpoint, save_artifact
 from ae.classify import Classifier, accuracy_table, classify, few_labels, fit_classifier
 from ae.latent import encode_all
 from ae.latent_map import NEIGHBOURS, build_map, neighbour_agreement
+from ae.models import as_model
 from ae.zoo import load_zoo
 
 
@@ -17,12 +19,12 @@ def shipped():
     """The shipped classifier and map with the autoencoder they read."""
     classifier, latent_map = load(WEIGHTS_DIR / "classifier.safetensors"), load(WEIGHTS_DIR / "map.safetensors")
     assert classifier.model == latent_map.model
-    return classifier, latent_map, load_checkpoint(WEIGHTS_DIR / classifier.model).model
+    return classifier, latent_map, as_model(load_checkpoint(WEIGHTS_DIR / classifier.model))
 
 
 def test_probabilities_sum_to_one_and_beat_chance_on_fixture_digits(shipped, mnist_test):
     classifier, _, model = shipped
-    p = classifier.probabilities(encode_all(model, mnist_test.images))
+    p = classifier.probabilities(model.encode(mnist_test.images.float() / 255))
     assert p.shape == (len(mnist_test), 10) and (p >= 0).all()
     assert torch.allclose(p.sum(1), torch.ones(len(p), dtype=torch.float64), atol=1e-9)
     accuracy = float((p.argmax(1) == mnist_test.labels).double().mean())
@@ -41,7 +43,7 @@ def test_the_stored_table_names_every_measurement(shipped):
 
 def test_a_classifier_fitted_on_fixture_codes(weights, mnist_train, mnist_test):
     zoo = load_zoo(weights)
-    c, model = zoo.classifier, zoo.models["ae-4.safetensors"].model
+    c, model = zoo.classifier, zoo.model_for("ae-4.safetensors").network
     assert c.model == "ae-4.safetensors" and c.weight.shape == (10, 4)
     predicted = c.probabilities(encode_all(model, mnist_test.images)).argmax(1)
     accuracy = float((predicted == mnist_test.labels).double().mean())
@@ -99,7 +101,7 @@ def test_a_test_digit_is_its_own_nearest_neighbour(shipped, mnist_test):
         assert torch.equal(m.images[i], mnist_test.images[i])
         near, dist = m.nearest_by_pixels(x, 3)
         assert int(near[0]) == i and float(dist[0]) == pytest.approx(0, abs=1e-3) and dist[1] > 1
-        code = encode_all(model, mnist_test.images[i : i + 1])[0]
+        code = model.encode(mnist_test.images[i : i + 1].float() / 255)[0]
         near, dist = m.nearest_by_code(code, 3)
         assert int(near[0]) == i and float(dist[0]) < 1e-3 and bool((dist[1:] >= dist[0]).all())
 

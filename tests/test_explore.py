@@ -3,20 +3,21 @@
 import io
 import logging
 
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ae.checkpoint import DEFAULT_PATH, load_checkpoint
-from ae.inference import Engine
+from ae.inference import Engines
 from ae.ui.errors import UNFORESEEN
 from ae.ui.explore import Handlers
 from ae.ui.inputs import EMPTY_CANVAS
+from ae.zoo import load_zoo
 
 
 @pytest.fixture(scope="module")
 def handlers():
-    return Handlers(Engine(load_checkpoint(DEFAULT_PATH)))
+    return Handlers(Engines(load_zoo().catalogue))
 
 
 @pytest.fixture
@@ -86,3 +87,40 @@ def test_a_bug_gets_a_plain_message_and_a_logged_traceback(handlers, seven, monk
         *_, message, encoded, _, _ = handlers.on_upload(seven)
     assert UNFORESEEN in message and "internal detail" not in message
     assert caplog.records[-1].exc_info is not None  # the traceback went to the log
+
+
+def test_picking_the_8_number_model_gives_8_sliders_with_its_decoder(handlers, seven):
+    x = handlers.on_upload(seven)[7]  # the visitor's current input
+    chosen, steer, sliders, model_input, recon, chart, numbers, message, encoded = handlers.on_choose("ae-8", x)
+    assert chosen == "ae-8" and "8 numbers" in steer and len(encoded) == 8
+    assert len(sliders["value"]) == 8 and sorted(sliders["order"]) == list(range(8)) and sliders["shown"] == 8
+    assert sliders["decoder_url"] == handlers.decoders.get("ae-8", "") and chart.count("<title>dimension") == 16
+    assert "ae-8 averages" in message  # the stored figure is the chosen model's
+    recon_8, *_ = handlers.on_slide(encoded, sliders["value"], "ae-8")  # its sliders decode with it
+    assert Image.open(recon_8).size == (280, 280)
+    *_, note = handlers.on_slide(encoded, sliders["value"], None)  # the served model wants 64 numbers
+    assert "64 numbers, got 8" in note
+    assert handlers.on_upload(seven, "ae-8")[5] == pytest.approx(encoded, abs=1e-5)  # the next digit, same model
+    *_, note, back = handlers.on_reset(encoded, "ae-8")
+    assert note.endswith("0.00") and len(back) == 8
+    assert len(handlers.show_input(x, "a digit another view picked", "ae-8")[5]) == 8  # e.g. a click on the map
+
+
+def test_picking_before_any_digit_sets_the_sliders_and_says_so(handlers):
+    chosen, _, sliders, model_input, *_, message, encoded = handlers.on_choose("pca-16", None)
+    assert chosen == "pca-16" and len(sliders["value"]) == 16 and model_input is None and encoded is None
+    assert "pca-16" in message and "PCA" in message
+
+
+@pytest.mark.parametrize("name", ["ae-7", "AE-8", "../../etc/passwd", 8, {"name": "ae-8"}])
+def test_an_unknown_pick_changes_nothing_and_lists_the_models(handlers, name):
+    out = handlers.on_choose(name, None)
+    assert out[-2].startswith("⚠️") and "ae-64" in out[-2] and "pca-2" in out[-2], out[-2]
+    assert all(isinstance(v, type(gr.skip())) for i, v in enumerate(out) if i != len(out) - 2)
+
+
+def test_a_model_whose_decoder_the_page_cannot_run_gets_no_url():
+    from ae.ui.serve import decoder_url
+    from tests.test_models import _Negative
+
+    assert decoder_url(_Negative("neg-3", 3)) == ""  # no layers: the sliders send every move to the server

@@ -1,14 +1,18 @@
 """The decoder exported for the page: its layer list, its size, and how close its pictures are."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
 from safetensors import safe_open
 
-from ae.checkpoint import DEFAULT_PATH, load_checkpoint
+from ae.checkpoint import DEFAULT_PATH, Checkpoint, load_checkpoint
 from ae.export import decoder_layers, export_decoder, run_exported
+from ae.latent import code_stats
 from ae.model import AEConfig, Autoencoder
+from ae.models import as_model
+from ae.pca import fit_pca
 
 
 def random_codes(ckpt, n=100, seed=0):
@@ -20,7 +24,7 @@ def random_codes(ckpt, n=100, seed=0):
 
 def test_the_exported_decoder_draws_within_one_level_of_the_model(tmp_path):
     ckpt = load_checkpoint(DEFAULT_PATH)
-    path = export_decoder(ckpt.model, tmp_path / "decoder.safetensors")
+    path = export_decoder(as_model(ckpt), tmp_path / "decoder.safetensors")
     codes = random_codes(ckpt)
     with torch.inference_mode():
         model = ckpt.model.decode(codes).reshape(len(codes), -1)
@@ -39,7 +43,8 @@ def test_the_layer_list_follows_the_model():
 
 def test_any_code_size_exports(tmp_path):
     model = Autoencoder(AEConfig(code_size=8, hidden=32)).eval()
-    path = export_decoder(model, tmp_path / "d.safetensors")
+    path = export_decoder(as_model(Checkpoint(model, code_stats(model, torch.zeros(3, 28, 28), torch.zeros(3)))),
+                          tmp_path / "d.safetensors")
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
         assert f.get_tensor("decoder.0.weight").shape == (32, 8)
@@ -54,3 +59,15 @@ def test_a_layer_the_page_cannot_run_is_refused():
     model.decoder[1] = torch.nn.Tanh()
     with pytest.raises(ValueError, match="cannot run a Tanh after decoder.0"):
         decoder_layers(model)
+
+
+def test_pca_exports_as_one_linear_layer_that_the_page_clips(tmp_path, mnist_train):
+    pca = replace(fit_pca(mnist_train.images[:300]), metrics={"test_mse": {"8": 0.04}})  # one model: 8 components
+    model = as_model(pca)
+    path = export_decoder(model, tmp_path / "pca.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        layers = json.loads(f.metadata()["layers"])
+    assert layers == [{"weight": "components.weight", "bias": "components.bias", "activation": "none"}]
+    codes = torch.randn(20, 8) * model.stats.std
+    page = run_exported(path, codes).clamp(0, 1)  # the page's paint clips to [0, 1], as the model's decode does
+    assert (page - model.decode(codes).reshape(20, -1)).abs().max() < 2 / 255

@@ -17,10 +17,12 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
-from ae.inference import Engine
+from ae.inference import Engine, Engines
+from ae.models import as_model
 from ae.preprocess import FORMATS, InputError, open_image, preprocess
 from ae.ui import api
 from ae.ui.app_server import CallError, http_call
+from ae.zoo import load_zoo
 
 EXAMPLES = int(os.environ.get("AE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
@@ -29,7 +31,7 @@ FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine(load_checkpoint(DEFAULT_PATH))
+    return Engine(as_model(load_checkpoint(DEFAULT_PATH)))
 
 
 def valid_input(x) -> None:
@@ -102,8 +104,8 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module")
-def endpoints(engine, tmp_path_factory):
-    return api.endpoints(engine, trusted=(tmp_path_factory.mktemp("trusted"),))
+def endpoints(tmp_path_factory):
+    return api.endpoints(Engines(load_zoo().catalogue), trusted=(tmp_path_factory.mktemp("trusted"),))
 
 
 ANSWERS = {  # what each endpoint answers when it does not refuse
@@ -122,6 +124,17 @@ def test_the_endpoints_take_any_json_and_answer_or_say_why_not(endpoints, name, 
         assert e.message and len(e.message) > 20
     else:
         assert ANSWERS[name](out)
+
+
+@FUZZ
+@given(model=json_values)
+def test_a_model_name_may_be_any_json_and_is_answered_or_refused_with_the_names(endpoints, model):
+    try:
+        out = endpoints["decode"]([0.0] * 64, model)
+    except gr.Error as e:
+        assert "Unknown model" in e.message and "ae-64" in e.message and len(e.message) < 400
+    else:
+        assert model in (None, "", "ae-64", "ae-denoise", "pca-64") and ANSWERS["decode"](out)
 
 
 @pytest.mark.slow

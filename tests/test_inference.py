@@ -6,13 +6,14 @@ from PIL import Image
 
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
+from ae.models import as_model
 from ae.preprocess import InputError
 from ae.ui.render import chart_scale, code_chart, code_text, to_image
 
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine(load_checkpoint(DEFAULT_PATH))
+    return Engine(as_model(load_checkpoint(DEFAULT_PATH)))
 
 
 def test_run_reconstructs_a_real_digit(engine, mnist_test):
@@ -23,10 +24,21 @@ def test_run_reconstructs_a_real_digit(engine, mnist_test):
     assert result.mse < 0.02
 
 
-def test_importance_order_follows_the_spread(engine):
-    std = engine.stats.std.numpy()
+def test_the_first_sliders_change_the_picture_most(engine):
+    # What the order is for: moved as far as digits usually move it (one standard deviation each way), a
+    # slider shown first redraws more of the digit than one shown last. The ranking is by the spread of the
+    # training codes alone, so this checks that the spread says what matters to the picture.
+    mean, std = engine.stats.mean.numpy(), engine.stats.std.numpy()
+
+    def effect(dim: int) -> float:
+        low, high = mean.copy(), mean.copy()
+        low[dim], high[dim] = mean[dim] - std[dim], mean[dim] + std[dim]
+        return float(np.abs(engine.decode(high) - engine.decode(low)).mean())
+
+    first = [effect(d) for d in engine.by_importance[:8]]
+    last = [effect(d) for d in engine.by_importance[-8:]]
     assert sorted(engine.by_importance) == list(range(64))
-    assert all(std[a] >= std[b] for a, b in zip(engine.by_importance, engine.by_importance[1:], strict=False))
+    assert np.mean(first) > 1.2 * np.mean(last), (first, last)  # 1.33 for the shipped model
 
 
 def test_range_ends_are_exact_two_decimal_numbers(engine):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from ae.checkpoint import CheckpointError, load, save_artifact
+from ae.artifacts import load
+from ae.checkpoint import CheckpointError, save_artifact
 from ae.nondigits import TRANSFORMS, scribbles, shapes
 from ae.outliers import FLAG_PERCENTILE, OutlierMeter, Part, fit_meter, part_scores, percentile_of
 from ae.preprocess import preprocess
@@ -17,7 +18,7 @@ def shipped():
     """The shipped meter with the models it reads, by file name."""
     zoo = load_zoo()
     meter = zoo.outliers
-    models = {p.model: zoo.loaded[p.model].model for p in meter.parts}
+    models = {p.model: zoo.model_for(p.model) for p in meter.parts}
     gaussians = {p.gaussians: zoo.loaded[p.gaussians] for p in meter.parts if p.gaussians}
     return meter, models, gaussians
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from ae.checkpoint import CheckpointError, load, save_artifact, save_pca
+from ae.artifacts import load
+from ae.checkpoint import CheckpointError, save_artifact, save_pca
 from ae.pca import PCA, fit_pca, pca_test_mse
 
 

@@ -1,8 +1,10 @@
-"""The documented API: /encode, /decode and /reconstruct, as plain function endpoints (gr.api), with no
-components behind them. gradio_client sends images with handle_file(...) and receives images as files."""
+"""The documented API: /encode, /decode, /reconstruct (each for any model /models lists), as plain function
+endpoints (gr.api), with no components behind them. gradio_client sends images with handle_file(...) and
+receives images as files."""
 
 import functools
 import hashlib
+import inspect
 import io
 import os
 import tempfile
@@ -12,16 +14,17 @@ from gradio import FileData
 from gradio import utils as gradio_utils
 from PIL import Image
 
-from ae.inference import Engine
+from ae.inference import Engines
+from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import uploaded
 from ae.ui.render import to_image
 
-ENDPOINTS = ("encode", "decode", "reconstruct")
+ENDPOINTS = ("encode", "decode", "reconstruct", "models")  # the api_names build registers
 # How many calls of each endpoint run at once. A decode is ~2 ms of CPU: any number may run together. An
 # image endpoint can take up to ~0.3 s on the largest accepted upload: a few at a time, so one such call
 # holds a slot, not the queue (Gradio's default is one at a time per event).
-CONCURRENCY = {"encode": 4, "decode": None, "reconstruct": 4}
+CONCURRENCY = {"encode": 4, "decode": None, "reconstruct": 4, "models": None}
 
 
 def as_file(img: Image.Image) -> FileData:
@@ -57,36 +60,77 @@ def _cache_folder() -> str:
     return os.path.realpath(gradio_utils.get_upload_folder())
 
 
-def endpoints(engine: Engine, trusted: tuple = ()) -> dict:
+def accept_omitted_defaults(demo: gr.Blocks) -> None:
+    """Let a call leave out the trailing arguments that have defaults (the optional `model`), as before they
+    existed: gradio_client fills them in, but Gradio refuses a raw HTTP call that sends fewer inputs than the
+    function has. The defaults are read once from each function's signature; a call is only ever padded."""
+    defaults = {}
+    for block_fn in demo.fns.values():
+        if block_fn.fn is None:
+            continue
+        params = list(inspect.signature(block_fn.fn).parameters.values())
+        trailing = []
+        for p in reversed(params):
+            if p.default is inspect.Parameter.empty or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                break
+            trailing.insert(0, p.default)
+        if trailing and len(params) == len(block_fn.inputs):
+            defaults[id(block_fn)] = trailing
+    check = demo.validate_inputs
+
+    def validate_inputs(block_fn, inputs: list) -> None:
+        trailing = defaults.get(id(block_fn), ())
+        missing = len(block_fn.inputs) - len(inputs)
+        if 0 < missing <= len(trailing):
+            inputs.extend(trailing[len(trailing) - missing:])  # in place: Gradio reads this list next
+        return check(block_fn, inputs)
+
+    demo.validate_inputs = validate_inputs
+
+
+MODEL_HELP = "model: the name of one of /models (default: the served one)."
+
+
+def endpoints(engines: Engines, trusted: tuple = ()) -> dict:
     """The endpoint functions by name, as Gradio calls them; `trusted` folders may be read besides Gradio's
-    cache (the examples)."""
+    cache (the examples). Each takes an optional model name, checked against the catalogue."""
 
     @for_api("encode")
-    def encode(image: FileData) -> list[float]:
+    def encode(image: FileData, model: str | None = None) -> list[float]:
+        engine = engines.get(model)
         return engine.run_file(uploaded(image, trusted)).code.tolist()
 
     @for_api("decode")
-    def decode(code: list[float]) -> FileData:
+    def decode(code: list[float], model: str | None = None) -> FileData:
+        engine = engines.get(model)
         return as_file(to_image(engine.decode(engine.check_code(code)), scale=1))
 
     @for_api("reconstruct")
-    def reconstruct(image: FileData) -> tuple[FileData, FileData, list[float]]:
-        result = engine.run_file(uploaded(image, trusted))
+    def reconstruct(image: FileData, model: str | None = None) -> tuple[FileData, FileData, list[float]]:
+        result = engines.get(model).run_file(uploaded(image, trusted))
         return (as_file(to_image(result.model_input, scale=1)), as_file(to_image(result.reconstruction, scale=1)),
                 result.code.tolist())
 
-    return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
+    @for_api("models")
+    def models() -> list[dict]:
+        return engines.catalogue.listed()
+
+    return {"encode": encode, "decode": decode, "reconstruct": reconstruct, "models": models}
 
 
-def build(engine: Engine, trusted: tuple = ()) -> dict:
+def build(ctx: Context) -> dict:
     """Register the endpoints in the Blocks being built; returns their functions."""
-    d = engine.code_size
+    d = ctx.served.code_size
     described = {
-        "encode": f"One image of a digit -> its code ({d} numbers).",
-        "decode": f"The code ({d} numbers, one list) -> the decoded 28x28 grayscale PNG, white ink on black.",
-        "reconstruct": f"One image -> the 28x28 model input, the 28x28 reconstruction, and the code ({d} numbers).",
+        "encode": f"One image of a digit (and a model name) -> its code (D numbers; {d} for the served model). "
+                  + MODEL_HELP,
+        "decode": f"The code (D numbers, one list; {d} for the served model) and a model name -> the decoded 28x28 "
+                  "grayscale PNG, white ink on black. " + MODEL_HELP,
+        "reconstruct": "One image (and a model name) -> the 28x28 model input, the 28x28 reconstruction, and the "
+                       "code. " + MODEL_HELP,
+        "models": "Every model this server offers: name, kind, code size, stored test MSE, which is the default.",
     }
-    fns = endpoints(engine, trusted)
+    fns = endpoints(ctx.engines, ctx.trusted)
     for name, fn in fns.items():
         gr.api(fn, api_name=name, api_description=described[name], concurrency_limit=CONCURRENCY[name])
     return fns

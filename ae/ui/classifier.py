@@ -1,23 +1,24 @@
 """What digit does the code say it is? A linear classifier reads the served model's code of the current
 digit; below it, the measured reason to learn features at all: the same classifier on codes, pixels and PCA,
-with every label and with ten labels a class. `build(zoo, current)`."""
+with every label and with ten labels a class. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
 from gradio import FileData
 
 from ae.classify import classify, table_markdown
+from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import probability_bars
-from ae.zoo import Zoo
 
 WAITING = "<p>Draw, upload or pick a digit in the first tab; its code is classified here.</p>"
 
 
 INTRO = """### What the code knows: a classifier on the code
 The autoencoder never saw a label, yet its code keeps what tells digits apart: a plain **linear classifier**
-(logistic regression) reading only the {d}-number code of your digit names it below. The code is a
+(logistic regression) reading only the {d}-number code of your digit under **{name}** (the model it was fitted
+to, whichever you picked in the first tab) names it below. The code is a
 **learned feature**; the table says what it is worth."""
 
 
@@ -40,21 +41,24 @@ images, without labels.{finding}
 {table_markdown(table)}"""
 
 
-def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+ENDPOINTS = ("classify",)  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its /classify endpoint."""
-    c = zoo.classifier
-    model = zoo.models.get(c.model) if c is not None else None
+    c, current, trusted = ctx.zoo.classifier, ctx.current, ctx.trusted
+    model = ctx.zoo.model_for(c.model) if c is not None else None
     if model is None:
         gr.Markdown("The classifier or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
         return
-    gr.Markdown(INTRO.format(d=c.mean.shape[0]))
+    gr.Markdown(INTRO.format(d=model.code_size, name=model.name))
     result = gr.HTML(WAITING, elem_id="classify-result")
     gr.Markdown(explain(c.metrics), elem_id="classify-table")
 
     def show(x) -> str:
         if x is None:
             return WAITING
-        p = classify(model.model, c, x)
+        p = classify(model, c, x)
         d = int(np.argmax(p))
         return (f'<div class="prediction"><p>The code says: <b class="digit-guess">{d}</b> '
                 f"({p[d]:.0%} sure)</p>{probability_bars(p)}</div>")
@@ -64,7 +68,7 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
 
     @for_api("classify")
     def classify_endpoint(image: FileData) -> dict:
-        p = classify(model.model, c, model_input(image, trusted))
+        p = classify(model, c, model_input(image, trusted))
         return {"digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]}
 
     gr.api(classify_endpoint, api_name="classify", concurrency_limit=4,

@@ -1,5 +1,5 @@
 """New digits from codes: codes drawn from a Gaussian fitted to each class's training codes, decoded; beside
-them, codes drawn from a plain standard normal. `build(engine, gaussians)`."""
+them, codes drawn from a plain standard normal. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
@@ -10,9 +10,9 @@ from ae.inference import Engine
 from ae.latent import ClassGaussians
 from ae.ui.api import as_file
 from ae.ui.checks import choice, number, whole
+from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.render import grid_image, to_image
-from ae.zoo import Zoo
 
 CLASSES = [str(d) for d in range(10)] + ["any"]
 EXPLAIN = """### Draw me a 7: new digits from codes
@@ -24,30 +24,34 @@ autoencoder's codes do not fill the space around zero, they lie in their own reg
 fill a simple, known distribution is what **variational autoencoders** were made for."""
 
 
-@torch.inference_mode()
 def generate(engine: Engine, gaussians: ClassGaussians, digit: str, count: int, seed: int,
              temperature: float) -> np.ndarray:
     """(count, 28, 28) new digits of a class ("0"-"9") or of "any"."""
     which = gaussians.ALL if digit == "any" else int(digit)
     codes = gaussians.sample(which, count, seed, temperature)
-    return engine.model.decode(codes)[:, 0].numpy()
+    return engine.model.decode(codes).numpy()
 
 
-@torch.inference_mode()
 def standard_normal(engine: Engine, count: int, seed: int) -> np.ndarray:
+    """(count, 28, 28) digits decoded from codes drawn from a standard normal."""
     codes = torch.randn(count, engine.code_size, generator=torch.Generator().manual_seed(seed))
-    return engine.model.decode(codes)[:, 0].numpy()
+    return engine.model.decode(codes).numpy()
 
 
-def build(zoo: Zoo) -> None:
-    """Add the view (inside the tab being built) and its /generate endpoint: the Gaussians of the zoo, with the
-    model whose codes they were fitted to."""
-    gaussians = zoo.gaussians
-    if gaussians is None or gaussians.model not in zoo.models:
+ENDPOINTS = ("generate",)  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
+    """Add the view (inside the tab being built) and its /generate endpoint: the class Gaussians, with the
+    model whose codes they were fitted to (the only one whose codes they describe)."""
+    gaussians = ctx.zoo.gaussians
+    model = None if gaussians is None else ctx.zoo.model_for(gaussians.model)
+    if model is None:
         gr.Markdown("The class Gaussians or their model are not in weights/ (`python -m ae.build` makes them).")
         return
-    engine = Engine(zoo.models[gaussians.model])
-    gr.Markdown(EXPLAIN)
+    engine = ctx.engines.get(model.name)
+    gr.Markdown(EXPLAIN + f"\n\nThe codes are **{model.name}**'s ({model.code_size} numbers), whichever model you "
+                "picked in the first tab: the Gaussians were fitted to its codes.")
     with gr.Row():
         digit = gr.Dropdown(CLASSES, value="7", label="digit", elem_id="gen-digit")
         seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="gen-seed")

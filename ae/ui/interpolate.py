@@ -1,19 +1,20 @@
 """Moving between two codes: frames decoded along the straight line between two digits' codes, over a plain
 cross-fade of their pixels; the morph slider decodes in the page as it moves (static/morph.js), with the
-sliders' routine. `build(engine, current, examples)`."""
+sliders' routine. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
 import torch
 from gradio import FileData
 
-from ae.inference import Engine
 from ae.latent import interpolate
+from ae.models import Model
 from ae.ui import static
 from ae.ui.api import as_file
 from ae.ui.checks import number, whole
 from ae.ui.components import PageObject
-from ae.ui.errors import for_api
+from ae.ui.context import Context
+from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import strip, to_image
 from ae.ui.serve import decoder_url
@@ -22,13 +23,13 @@ EXPLAIN = """### From one digit to another
 Your digit (from the first tab) and a second one. Top row: the codes on the straight line between the two
 digits' codes, decoded; bottom row: the two pictures simply blended, pixel by pixel. Moving in the code
 changes the *shape* of the digit; blending pictures only fades one set of strokes into the other."""
+WAITING = "Needs your digit (first tab) and a second one."
 
 
-@torch.inference_mode()
-def frames(engine: Engine, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 28, 28) decoded frames between model inputs a and b, and (n, 28, 28) pixel cross-fades."""
-    codes = interpolate(torch.from_numpy(engine.encode(a)), torch.from_numpy(engine.encode(b)), n)
-    decoded = engine.model.decode(codes)[:, 0].numpy()
+def frames(model: Model, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) frames decoded between model inputs a and b under a model, and (n, 28, 28) pixel cross-fades."""
+    ends = model.encode(torch.from_numpy(np.stack([a, b]).astype(np.float32)))  # (2, D)
+    decoded = model.decode(interpolate(ends[0], ends[1], n)).numpy()
     t = np.linspace(0, 1, n, dtype=np.float32)[:, None, None]
     return decoded, (1 - t) * a + t * b
 
@@ -44,27 +45,32 @@ class CodePair(PageObject):
                          code_size=code_size, **kwargs)
 
 
-def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> None:
-    """Add the view (inside the tab being built) and its /interpolate endpoint."""
-    gr.Markdown(EXPLAIN)
+ENDPOINTS = ("interpolate",)  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
+    """Add the view (inside the tab being built) and its /interpolate endpoint; both use the visitor's model."""
+    engines, current, chosen, trusted = ctx.engines, ctx.current, ctx.chosen, ctx.trusted
+    gr.Markdown(EXPLAIN + " The codes are those of the model you picked in the first tab.")
     second = gr.State(None)  # the second digit's model input
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             other = gr.Image(label="the second digit: upload, paste, or pick one below", type="filepath",
                              image_mode=None, sources=["upload", "clipboard"], height=220, elem_id="interp-second")
-            gr.Examples(sorted(str(p) for p in examples.glob("*.png")), inputs=other, examples_per_page=20,
+            gr.Examples(sorted(str(p) for p in ctx.examples.glob("*.png")), inputs=other, examples_per_page=20,
                         label="real MNIST test digits")
         with gr.Column(scale=2):
             count = gr.Slider(8, 16, value=10, step=1, label="frames", elem_id="interp-frames")
             gr.Markdown("**Moving in the code**")
-            coded = gr.HTML("<p>Needs your digit (first tab) and a second one.</p>", elem_id="interp-code")
+            coded = gr.HTML(f"<p>{WAITING}</p>", elem_id="interp-code")
             gr.Markdown("**Blending the pictures**")
             blended = gr.HTML(elem_id="interp-pixels")
             morph = gr.Slider(0, 1, value=0.5, step=0.01, label="morph: from your digit (0) to the second (1)",
                               elem_id="interp-morph")
             gr.Markdown("**Decoded in this page as the slider moves** (and below, the server's picture when it "
                         "stops)", elem_classes="caption")
-            live = CodePair(decoder_url=decoder_url(engine.model), code_size=engine.code_size, elem_id="interp-live")
+            live = CodePair(decoder_url=decoder_url(ctx.served.model), code_size=ctx.served.code_size,
+                            elem_id="interp-live")
             morphed = gr.Image(label="decoded at that point of the line", show_label=False, interactive=False,
                                format="png",
                                elem_classes="pixelated", height=200, elem_id="interp-morphed")
@@ -72,37 +78,43 @@ def build(engine: Engine, current: gr.State, examples, trusted: tuple = ()) -> N
     def read_second(image):
         return model_input(image, trusted)
 
-    def show(a, b, n):
+    def show(a, b, n, name):
         if a is None or b is None:
-            return "<p>Needs your digit (first tab) and a second one.</p>", ""
-        decoded, faded = frames(engine, np.asarray(a), np.asarray(b), int(n))
+            return f"<p>{WAITING}</p>", ""
+        decoded, faded = frames(engines.get(name).model, np.asarray(a), np.asarray(b), int(n))
         captions = [f"{t:.2f}" for t in np.linspace(0, 1, int(n))]
         return strip(list(decoded), captions), strip(list(faded), captions)
 
-    def at(a, b, t):
+    def at(a, b, t, name):
         if a is None or b is None:
             return None
         t = number("morph", t, 0, 1)
+        engine = engines.get(name)
         return to_image(engine.decode((1 - t) * engine.encode(np.asarray(a)) + t * engine.encode(np.asarray(b))))
 
-    def pair(a, b):
-        if a is None or b is None:
-            return None
-        return {"a": engine.encode(np.asarray(a)).tolist(), "b": engine.encode(np.asarray(b)).tolist()}
+    def pair(a, b, name):  # the two codes, with the weights of the model they belong to
+        engine = engines.get(name)
+        value = None if a is None or b is None else {"a": engine.encode(np.asarray(a)).tolist(),
+                                                     "b": engine.encode(np.asarray(b)).tolist()}
+        return gr.update(value=value, decoder_url=decoder_url(engine.model), code_size=engine.code_size)
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
-    gr.on([current.change, second.change], pair, [current, second], live, **ui)
+    picked = [current.change, second.change, chosen.change]
+    gr.on(picked, for_api("morph codes")(pair), [current, second, chosen], live, **ui)
     other.change(for_api("second digit")(read_second), other, second, preprocess=False, **ui)
-    gr.on([current.change, second.change, count.release], show, [current, second, count], [coded, blended], **ui)
-    gr.on([current.change, second.change, morph.change], for_api("morph")(at), [current, second, morph], morphed,
-          **ui)
+    gr.on([*picked, count.release], on_page("interpolate view", lambda message: (f"<p>⚠️ {message}</p>", ""))(show),
+          [current, second, count, chosen], [coded, blended], **ui)
+    gr.on([*picked, morph.change], for_api("morph")(at), [current, second, morph, chosen], morphed, **ui)
 
     @for_api("interpolate")
-    def interpolate_endpoint(image_a: FileData, image_b: FileData, frame_count: int) -> list[FileData]:
+    def interpolate_endpoint(image_a: FileData, image_b: FileData, frame_count: int,
+                             model: str | None = None) -> list[FileData]:
         n = whole("frame_count", frame_count, 2, 32)
-        decoded, _ = frames(engine, model_input(image_a, trusted), model_input(image_b, trusted), n)
+        chosen_model = engines.get(model).model
+        decoded, _ = frames(chosen_model, model_input(image_a, trusted), model_input(image_b, trusted), n)
         return [as_file(to_image(x, scale=1)) for x in decoded]
 
     gr.api(interpolate_endpoint, api_name="interpolate", concurrency_limit=4,
-           api_description="Two images and a frame count (2-32) -> that many 28x28 frames decoded along the straight "
-                           "line between their codes; the first and last are the two digits' reconstructions.")
+           api_description="Two images, a frame count (2-32) and a model name (default: the served one) -> that many "
+                           "28x28 frames decoded along the straight line between their codes; the first and last are "
+                           "the two digits' reconstructions.")

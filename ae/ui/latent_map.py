@@ -1,7 +1,7 @@
 """A map of the latent space: the codes of 5,000 MNIST test digits drawn in two dimensions, by PCA and by
 t-SNE (both computed when the artifacts were built), the current digit placed on each; its nearest test
 digits by code beside its nearest by pixels. Clicking a dot makes that test digit the current digit of
-every view. `build(zoo, current, loader)`."""
+every view. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
@@ -11,14 +11,15 @@ from PIL import Image, ImageDraw
 
 from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
+from ae.models import Model, encode_one
 from ae.preprocess import InputError
 from ae.ui import static
 from ae.ui.checks import choice, number
 from ae.ui.components import PageObject
+from ae.ui.context import Context
 from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import CLASSES, legend, png_uri, strip
-from ae.zoo import Zoo
 
 SIDE = 360  # pixels of each map picture
 SHOWN = 8  # nearest test digits shown by each measure
@@ -71,10 +72,9 @@ class LatentMapView(PageObject):
                          titles=MAPS, **kwargs)
 
 
-def where(m: LatentMap, model, x: np.ndarray) -> dict:
+def where(m: LatentMap, model: Model, x: np.ndarray) -> dict:
     """Where a (28, 28) model input lands: its place on both maps and its nearest test digits both ways."""
-    with torch.inference_mode():
-        code = model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32)).reshape(1, -1))[0]
+    code = torch.from_numpy(encode_one(model, x))
     placed = m.place(code)
 
     def listed(found) -> list[dict]:
@@ -100,12 +100,15 @@ def neighbours_html(m: LatentMap, position: dict[int, int], found: dict) -> str:
             f"that the pixels do not, or the other way round.</p>")
 
 
-def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None:
-    """Add the view (inside the tab being built) and its /latent_map endpoint. loader: the first view's
-    handlers, whose show_input(x, note) fills its outputs (loader.outputs) with a picked test digit."""
-    m = zoo.latent_map
-    ckpt = zoo.models.get(m.model) if m is not None else None
-    if ckpt is None:
+ENDPOINTS = ("latent_map", "map_click")  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
+    """Add the view (inside the tab being built) and its /latent_map endpoint. ctx.loader: the first view's
+    handlers, whose show_input(x, note, model name) fills its outputs (loader.outputs) with a picked test digit."""
+    m, current, loader, trusted = ctx.zoo.latent_map, ctx.current, ctx.loader, ctx.trusted
+    model = ctx.zoo.model_for(m.model) if m is not None else None
+    if model is None:
         gr.Markdown("The latent map or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
         return
     pictures = MapPictures(m)
@@ -113,7 +116,9 @@ def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None
     agree = m.metrics
     gr.Markdown(
         f"### A map of the latent space\nEach dot is one of {len(m):,} MNIST test digits, placed by its "
-        f"{m.codes.shape[1]}-number code squeezed to two dimensions, coloured by what digit it is. **Left, PCA**: "
+        f"{m.codes.shape[1]}-number code under **{model.name}** (the map's model, whichever you picked) "
+        f"squeezed to two"
+        f" dimensions, coloured by what digit it is. **Left, PCA**: "
         f"the best flat view; it shows only {sum(agree.get('pca_explained_variance', [0, 0])):.0%} of the codes' "
         f"spread, so the classes overlap. **Right, t-SNE**: it keeps each code's near neighbours near, so classes "
         f"form islands; distances between islands mean little. Your digit is the red ring (on t-SNE, at the mean "
@@ -129,27 +134,28 @@ def build(zoo: Zoo, current: gr.State, loader=None, trusted: tuple = ()) -> None
     def show(x):
         if x is None:
             return None, WAITING
-        found = where(m, ckpt.model, x)
+        found = where(m, model, x)
         rings = {k: [round(v, 4) for v in pictures.to_fractions(k, torch.tensor(found[k]))[0].tolist()] for k in MAPS}
         return rings, neighbours_html(m, position, found)
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     current.change(for_api("map view")(show), current, [view, near], **ui)
     if loader is not None:
-        def pick(value):
+        def pick(value, name):
             p = value.get("pick") if isinstance(value, dict) else None
             if not isinstance(p, dict):
                 raise InputError("A click on the map must name the map and the point clicked.")
             k = choice("map", p.get("map"), list(MAPS))
             i = pictures.dot_at(k, number("x", p.get("x"), 0, 1), number("y", p.get("y"), 0, 1))
             note = f"Test digit #{int(m.index[i])}, a {int(m.labels[i])}, picked on the latent map."
-            return loader.show_input(m.images[i].float().numpy() / 255, note)
+            return loader.show_input(m.images[i].float().numpy() / 255, note, name)
 
-        view.click(on_page("map click", loader.cleared)(pick), view, loader.outputs, api_name="map_click", **ui)
+        view.click(on_page("map click", loader.cleared)(pick), [view, ctx.chosen], loader.outputs, api_name="map_click",
+                   **ui)
 
     @for_api("latent_map")
     def latent_map_endpoint(image: FileData) -> dict:
-        found = where(m, ckpt.model, model_input(image, trusted))
+        found = where(m, model, model_input(image, trusted))
         found.pop("tsne_neighbours")
         return found
 

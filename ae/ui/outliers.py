@@ -1,26 +1,28 @@
 """The outlier meter: how unlike MNIST the current input is, by its reconstruction error and the other scores
 the meter combines, each placed among the 10,000 test digits' own; and how well that works, measured on
-letters, shapes and scribbles. `build(zoo, current)`."""
+letters, shapes and scribbles. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
 import torch
 from gradio import FileData
 
+from ae.models import reconstruct_one
 from ae.nondigits import NON_DIGITS
 from ae.outliers import FLAG_PERCENTILE, OutlierMeter, part_scores
+from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import strip
-from ae.zoo import Zoo
 
 WAITING = "<p>Draw, upload or pick a digit in the first tab (or draw a letter, a face, a scribble) to measure it.</p>"
-SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder",
-          "nll": "how unlikely the {d}-number code is for any digit class (Gaussian fit)"}
+SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder ({name})",
+          "nll": "how unlikely the {d}-number code ({name}) is for any digit class (Gaussian fit)"}
 
 
-def describe(part, code_size: int) -> str:
-    return SCORES[part.score].format(d=code_size)
+def describe(part, model) -> str:
+    """A part of the meter in words, naming the model it reads (the meter's own, whichever a visitor picked)."""
+    return SCORES[part.score].format(d=model.code_size, name=model.name)
 
 
 def explain(meter: OutlierMeter, names: list[str]) -> str:
@@ -62,16 +64,18 @@ def meter_html(result: dict, names: list[str]) -> str:
             f"{rows}</table></div>")
 
 
-def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+ENDPOINTS = ("outlier",)  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its /outlier endpoint."""
-    meter = zoo.outliers
-    needed = [] if meter is None else [n for p in meter.parts for n in (p.model, p.gaussians) if n]
-    if meter is None or any(n not in zoo.loaded for n in needed):
+    zoo, meter, current, trusted = ctx.zoo, ctx.zoo.outliers, ctx.current, ctx.trusted
+    models = {} if meter is None else {p.model: zoo.model_for(p.model) for p in meter.parts}
+    gaussians = {} if meter is None else {p.gaussians: zoo.loaded.get(p.gaussians) for p in meter.parts if p.gaussians}
+    if meter is None or None in models.values() or None in gaussians.values():
         gr.Markdown("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them).")
         return
-    models = {p.model: zoo.loaded[p.model].model for p in meter.parts}
-    gaussians = {p.gaussians: zoo.loaded[p.gaussians] for p in meter.parts if p.gaussians}
-    names = [describe(p, models[p.model].config.code_size) for p in meter.parts]
+    names = [describe(p, models[p.model]) for p in meter.parts]
     gr.Markdown(explain(meter, names))
     shown = gr.HTML(WAITING, elem_id="outlier-meter")
 
@@ -81,12 +85,10 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
 
     rebuilders = [models[p.model] for p in meter.parts if p.score == "mse"]
 
-    @torch.inference_mode()
     def rebuilt(x) -> str:  # the input beside what each autoencoder of the meter makes of it
-        flat = torch.from_numpy(np.asarray(x, np.float32)).reshape(1, -1)
-        pictures = [m(flat).reshape(28, 28).numpy() for m in rebuilders]
+        pictures = [reconstruct_one(m, x) for m in rebuilders]
         return strip([np.asarray(x, np.float32), *pictures], ["what the encoders see"] + [
-            f"rebuilt from {m.config.code_size} numbers<br>MSE {np.mean((r - x) ** 2):.4f}"
+            f"rebuilt from {m.code_size} numbers by {m.name}<br>MSE {np.mean((r - x) ** 2):.4f}"
             for m, r in zip(rebuilders, pictures, strict=True)])
 
     def show(x) -> str:

@@ -10,7 +10,7 @@ from gradio import utils as gradio_utils
 
 from ae.cache import Keeper
 from ae.inference import Engine
-from ae.ui import sessions, static
+from ae.ui import api, sessions, static
 from ae.ui.errors import LOG, guard_events
 from ae.ui.guard import RequestGuard, header_deadline
 from ae.ui.serve import launch
@@ -42,12 +42,14 @@ MNIST digits only to make its rebuilt pictures match the originals, so the code 
 what makes a digit look the way it does.
 
 **Draw** a digit, **upload** a picture of one, or **pick** a real MNIST digit; then move the sliders
-to change the code and watch the decoder draw something new.
+to change the code and watch the decoder draw something new. The **Model** menu under the drawing swaps
+in another model (a smaller code, the denoising autoencoder, or PCA) for you alone.
 """
 
 
-API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`, and one endpoint per view: "
-            "`/classify`, `/latent_map`, `/outlier`, ...); see *Use via API* at the bottom of the page.")
+API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`, each for any model "
+            "`/models` lists, and one endpoint per view: `/classify`, `/latent_map`, `/outlier`, ...); see *Use via "
+            "API* at the bottom of the page.")
 
 
 def serve(demo: gr.Blocks) -> None:
@@ -55,6 +57,7 @@ def serve(demo: gr.Blocks) -> None:
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     LOG.setLevel(logging.INFO)  # one line per refused input
     sessions.install()  # a new session no longer renders every component's config (ae/ui/sessions.py)
+    api.accept_omitted_defaults(demo)  # calls that predate the optional `model` argument keep working
     guard_events(demo)  # Gradio's own refusals reach their sender as a sentence, and the log as one line
     header_deadline()  # a connection whose headers dawdle is closed (ae/ui/guard.py)
     keeper = keep_cache(demo)

@@ -2,32 +2,31 @@
 over a grid of it, the codes of 5,000 training digits as dots coloured by class, the visitor's digit
 marked where it encodes; the point under the pointer decoded live in the page (static/plane.js, the same
 routine as the sliders'), and any point decoded by the server on a click or with two sliders.
-`build(zoo, current)`."""
+`build(ctx)`."""
 
 import gradio as gr
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
+from ae.checkpoint import Codes
 from ae.latent import decode_plane, plane_extent
+from ae.models import Model, decode_one, encode_one
 from ae.ui import static
 from ae.ui.checks import number
-from ae.ui.errors import for_api
+from ae.ui.context import Context
+from ae.ui.errors import for_api, on_page
 from ae.ui.render import CLASSES, legend, to_image
 from ae.ui.serve import decoder_url
-from ae.zoo import Zoo
 
 GRID = 15  # digits across and down
 CELL = 28  # pixels per digit
-MODEL = "ae-2.safetensors"
 
 
 class Plane:
     """The pictures of the plane, drawn once at start-up; a visitor's digit is marked on copies."""
 
-    def __init__(self, zoo: Zoo):
-        self.model = zoo.by_size[2].model
-        sample = zoo.codes[MODEL]
+    def __init__(self, model: Model, sample: Codes):
+        self.model = model
         self.lo, self.hi = plane_extent(sample.codes)
         self.side = GRID * CELL
         self.grid = to_image(decode_plane(self.model, self.lo, self.hi, GRID).numpy(), scale=1).convert("RGB")
@@ -47,13 +46,11 @@ class Plane:
         return [self.lo[0] + x / self.side * (self.hi[0] - self.lo[0]),
                 self.hi[1] - y / self.side * (self.hi[1] - self.lo[1])]
 
-    @torch.inference_mode()
     def decode(self, code: list[float]) -> Image.Image:
-        return to_image(self.model.decode(torch.tensor([code], dtype=torch.float32))[0, 0].numpy())
+        return to_image(decode_one(self.model, np.array(code, dtype=np.float32)))
 
-    @torch.inference_mode()
     def encode(self, x: np.ndarray) -> list[float]:
-        return self.model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32))[None])[0].tolist()
+        return encode_one(self.model, x).tolist()
 
     def marked(self, code: list[float] | None, colour: str = "#dc2626") -> tuple[Image.Image, Image.Image]:
         """Both pictures with a ring where `code` lies (as they are when code is None)."""
@@ -65,16 +62,22 @@ class Plane:
         return pictures
 
 
-def build(zoo: Zoo, current: gr.State) -> None:
+ENDPOINTS = ()  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
     """Add the view (inside the tab being built); says so instead when the 2-number model is not there."""
-    if 2 not in zoo.by_size or MODEL not in zoo.codes:
+    model = ctx.zoo.by_size.get(2)
+    sample = None if model is None else ctx.zoo.codes.get(model.source)
+    if sample is None:
         gr.Markdown("The 2-number model or its codes are not in weights/ (`python -m ae.build` makes them).")
         return
-    plane = Plane(zoo)
-    gr.Markdown("### The whole latent space of a 2-number code\nLeft: what the decoder draws at each point of the "
-                "plane. Right: where 5,000 training digits land, coloured by what digit they are. Your digit "
-                "is the red ring. **Move the pointer over the left picture** to decode the point under it, "
-                "**click** (or use the two sliders) to keep one. "
+    plane = Plane(model, sample)
+    current = ctx.current
+    gr.Markdown(f"### The whole latent space of a 2-number code (model {model.name})\nLeft: what the decoder "
+                "draws at each point of the plane. Right: where 5,000 training digits land, coloured by what digit "
+                "they are. Your digit is the red ring. **Move the pointer over the left picture** to decode the point "
+                "under it, **click** (or use the two sliders) to keep one. "
                 "Digits of a class cluster, and between clusters the decoder draws blends.")
     gr.HTML(f"<p>{legend()}</p>")
     with gr.Row():
@@ -113,6 +116,7 @@ def build(zoo: Zoo, current: gr.State) -> None:
         return plane.decode([a, b]), round(a, 2), round(b, 2)
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
-    current.change(show_current, current, [grid, dots, said], **ui)
+    current.change(on_page("plane view", lambda message: (gr.skip(), gr.skip(), f"⚠️ {message}"))(show_current),
+                   current, [grid, dots, said], **ui)
     grid.select(for_api("plane click")(clicked), None, [picked, first, second], **ui)
     gr.on([first.release, second.release], for_api("plane sliders")(choose), [first, second], picked, **ui)

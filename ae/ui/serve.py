@@ -17,7 +17,7 @@ import gradio as gr
 from ae.checkpoint import Checkpoint, CheckpointError
 from ae.data import MNISTNotFound
 from ae.export import export_decoder
-from ae.model import Autoencoder
+from ae.models import Model
 from ae.startup import ensure_checkpoint
 from ae.ui import static
 from ae.ui.guard import RequestGuard
@@ -56,11 +56,19 @@ def load_or_train(path: Path, endpoints: tuple[str, ...] = ()) -> Checkpoint:
                  f"For the app, name the MNIST directory in the environment: AE_DATA_DIR=DIR python app.py")
 
 
-def decoder_url(model: Autoencoder) -> str:
-    """A model's decoder as a file the page fetches from this app (ae.export), and its URL. Each model is
+def decoder_url(model: Model) -> str:
+    """A model's decoder as a file the page fetches from this app (ae.export), and its URL ("" for a decoder the
+    page cannot run: the server then decodes every move). Each model is
     exported once, and all into one folder: Gradio checks every file an endpoint returns against each static
     folder (resolving both paths), so each folder more made every /decode slower."""
     if model not in _EXPORTED:
+        try:
+            layers = model.decoder_layers()
+        except ValueError:  # a layer the page cannot run: the server decodes every move, as it always can
+            layers = []
+        if not layers:
+            _EXPORTED[model] = ""
+            return ""
         folder = _decoder_folder() / str(len(_EXPORTED))
         folder.mkdir()
         path = export_decoder(model, folder / "decoder.safetensors")
@@ -68,7 +76,7 @@ def decoder_url(model: Autoencoder) -> str:
     return _EXPORTED[model]
 
 
-_EXPORTED: dict[Autoencoder, str] = {}
+_EXPORTED: dict[Model, str] = {}  # filled at start-up, by the views that show each model
 
 
 @functools.cache
@@ -77,6 +85,11 @@ def _decoder_folder() -> Path:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     gr.set_static_paths([folder])  # Gradio serves this folder's files, and no other of this process's temp files
     return folder
+
+
+def endpoint_names(views) -> tuple[str, ...]:
+    """The api_names the view modules register (each declares its own ENDPOINTS beside its build)."""
+    return tuple(name for view in views for name in view.ENDPOINTS)
 
 
 def seconds_left(lines: list[str], elapsed: float) -> float | None:

@@ -1,5 +1,5 @@
 """How much can a code hold? The current digit rebuilt from codes of 2 to 64 numbers, by an autoencoder of
-each size and by PCA with as many components, and the test-set error of each. `build(zoo, current)`."""
+each size and by PCA with as many components, and the test-set error of each. `build(ctx)`."""
 
 import gradio as gr
 import numpy as np
@@ -7,10 +7,11 @@ from gradio import FileData
 
 from ae.preprocess import InputError
 from ae.ui.api import as_file
-from ae.ui.errors import for_api
+from ae.ui.context import Context
+from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import mse_plot, sizes_table, to_image
-from ae.zoo import Zoo, reconstructions_by_size, size_figures
+from ae.zoo import reconstructions_by_size, size_figures
 
 EXPLAIN = """### How much can a code hold?
 The same digit squeezed through codes of different sizes. With **too small a code the autoencoder loses
@@ -20,8 +21,12 @@ same number of numbers (compare the rows, and the lines below)."""
 WAITING = "Draw, upload or pick a digit in the first tab; it is rebuilt here at every code size."
 
 
-def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
+ENDPOINTS = ("reconstruct_at_size", "test_figures")  # the api_names build registers: the first-launch page answers them
+
+
+def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its API endpoints."""
+    zoo, trusted = ctx.zoo, ctx.trusted
     figures = size_figures(zoo)
     gr.Markdown(EXPLAIN)
     table = gr.HTML(f"<p>{WAITING}</p>", elem_id="sizes-table")
@@ -36,7 +41,9 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
             return f"<p>{WAITING}</p>"
         return sizes_table(reconstructions_by_size(zoo, np.asarray(x, dtype=np.float32)))
 
-    current.change(show, current, table, api_visibility="undocumented", show_progress="hidden")
+    current = ctx.current
+    current.change(on_page("sizes view", lambda message: f"<p>⚠️ {message}</p>")(show), current, table,
+                   api_visibility="undocumented", show_progress="hidden")
 
     @for_api("reconstruct_at_size")
     def reconstruct_at_size(image: FileData, code_size: int, method: str) -> tuple[FileData, float]:
@@ -44,8 +51,8 @@ def build(zoo: Zoo, current: gr.State, trusted: tuple = ()) -> None:
             raise InputError(f"method must be 'autoencoder' or 'pca', got {str(method)[:40]!r}.")
         if not isinstance(code_size, int) or isinstance(code_size, bool) or code_size not in zoo.by_size:
             raise InputError(f"code_size must be one of {zoo.sizes}, got {str(code_size)[:40]!r}.")
-        if method == "pca" and zoo.pca is None:
-            raise InputError("This server has no PCA basis loaded.")
+        if method == "pca" and zoo.catalogue.find("pca", code_size) is None:
+            raise InputError(f"This server has no PCA model with {code_size} components loaded.")
         row = next(r for r in reconstructions_by_size(zoo, model_input(image, trusted)) if r["code_size"] == code_size)
         return as_file(to_image(row[method], scale=1)), row[f"{method}_mse"]
 

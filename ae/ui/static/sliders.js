@@ -5,8 +5,8 @@
 // itself (decoder.js, which runs before this file), on a canvas over the reconstruction, in the same
 // frame, from the weights fetched once from the app itself (props.decoder_url). The server stays the
 // source of truth: it hears the code at most every SEND_EVERY ms while a drag goes on and once more when
-// it stops, and answers with its own picture, chart and numbers. If the weights cannot be fetched or
-// anything here fails, every move goes to the server, as it decodes too.
+// it stops, and answers with its own picture, chart and numbers. A model picked brings its own weights. If
+// the weights cannot be fetched or anything here fails, every move goes to the server, as it decodes too.
 
 const SEND_EVERY = 400;  // ms between codes sent to the server during a drag
 const SETTLE = 150;  // ms after a move before its code is sent, so that a stop sends the final code at once
@@ -66,9 +66,22 @@ function send() {  // the server hears the latest code: now if it has not lately
 // For the browser tests: what this page draws for a code (null until the weights are in).
 element.decodeHere = (code) => (decoder ? Array.from(decode(decoder, code)) : null);
 
-fetchDecoder(props.decoder_url, props.order.length)
-  .then((parsed) => { decoder = parsed; })
-  .catch((e) => console.warn('The sliders decode on the server: the weights could not be used here.', e));
+// The visitor may pick another model: the server then sends its decoder_url and slider ranges, and the
+// weights in use are those of the latest URL only (a slower, older fetch must not win).
+let url = null;
+function load() {
+  if (props.decoder_url === url) return;
+  url = props.decoder_url;
+  decoder = null;
+  const wanted = url;
+  fetchDecoder(url, props.order.length)
+    .then((parsed) => { if (wanted === url) decoder = parsed; })
+    .catch((e) => console.warn('The sliders decode on the server: the weights could not be used here.', e));
+}
+load();
+// The props' names are not written as quoted strings: gr.HTML takes any quoted name in this file for a custom
+// event, and would send its event listener along with every update of the props.
+watch(Object.keys({decoder_url: 0, order: 0}), () => { load(); show(); });
 
 element.addEventListener('input', (e) => {
   const dim = e.target.dataset ? e.target.dataset.dim : undefined;
