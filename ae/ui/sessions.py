@@ -25,7 +25,8 @@ class LazyConfigs(dict):
 
     def __init__(self, blocks_config, ids):
         super().__init__()
-        self._blocks_config, self._ids = blocks_config, frozenset(ids)
+        self._blocks_config, self._order = blocks_config, tuple(ids)  # the page's order, as eager sessions keep
+        self._ids = frozenset(self._order)
 
     def __missing__(self, key):
         if key not in self._ids:
@@ -33,18 +34,21 @@ class LazyConfigs(dict):
         value = self[key] = self._blocks_config.config_for_block(key, [], self._blocks_config.blocks[key])
         return value
 
-    def _all(self) -> None:
-        for key in self._ids - self.keys():
-            if key in self._blocks_config.blocks:
-                self[key]
+    def _present(self) -> list:
+        """The page's ids that still have a block, in the page's order (an eager session's order)."""
+        return [key for key in self._order if key in self._blocks_config.blocks]
+
+    def keys(self):
+        return self._present()
+
+    def __iter__(self):
+        return iter(self._present())
 
     def items(self):
-        self._all()
-        return super().items()
+        return [(key, self[key]) for key in self._present()]
 
     def values(self):
-        self._all()
-        return super().values()
+        return [self[key] for key in self._present()]
 
 
 class _WithoutBlocks:
