@@ -16,7 +16,7 @@ from PIL import Image
 
 from ae.inference import Engines
 from ae.ui.context import Context
-from ae.ui.errors import for_api
+from ae.ui.errors import LOG, for_api
 from ae.ui.inputs import uploaded
 from ae.ui.render import to_image
 
@@ -60,10 +60,17 @@ def _cache_folder() -> str:
     return os.path.realpath(gradio_utils.get_upload_folder())
 
 
-def accept_omitted_defaults(demo: gr.Blocks) -> None:
+def accept_omitted_defaults(demo: gr.Blocks) -> bool:
     """Let a call leave out the trailing arguments that have defaults (the optional `model`), as before they
     existed: gradio_client fills them in, but Gradio refuses a raw HTTP call that sends fewer inputs than the
-    function has. The defaults are read once from each function's signature; a call is only ever padded."""
+    function has. The defaults are read once from each function's signature; a call is only ever padded.
+
+    Gradio calls `validate_inputs(block_fn, inputs)` in `preprocess_data` and then reads the same list; where it
+    does not (another Gradio), nothing is changed and such a call is refused with its count of inputs.
+    Returns whether it was applied."""
+    if not padding_reaches_gradio(demo):
+        LOG.warning("Gradio's Blocks.validate_inputs is not as ae/ui/api.py expects; calls must send every input")
+        return False
     defaults = {}
     for block_fn in demo.fns.values():
         if block_fn.fn is None:
@@ -86,6 +93,17 @@ def accept_omitted_defaults(demo: gr.Blocks) -> None:
         return check(block_fn, inputs)
 
     demo.validate_inputs = validate_inputs
+    return True
+
+
+def padding_reaches_gradio(demo: gr.Blocks) -> bool:
+    """Whether Gradio checks a call's inputs with validate_inputs(block_fn, inputs) and then uses that list."""
+    try:
+        params = list(inspect.signature(demo.validate_inputs).parameters)
+        source = inspect.getsource(type(demo).preprocess_data)
+    except (OSError, TypeError, ValueError):
+        return False
+    return params[:2] == ["block_fn", "inputs"] and "self.validate_inputs(block_fn, inputs)" in source
 
 
 MODEL_HELP = "model: the name of one of /models (default: the served one)."

@@ -64,6 +64,7 @@ _PREPROCESS = re.compile(r"Could not preprocess input component at index (\d+) \
 _TOO_FEW = re.compile(r"didn't receive enough input values \(needed: (\d+), got: (\d+)\)")
 FILE_OBJECT = ('A file must be sent as a file object with "meta": {"_type": "gradio.FileData"} '
                "(gradio_client's handle_file('digit.png') makes one).")
+NOT_IN_FORM = "The data sent is not in the form this call takes (see the API page for its parameters)."
 _ELSEWHERE = re.compile(r"Hostname .* failed validation")  # a URL for Gradio to fetch, to a host it does not fetch from
 
 
@@ -81,7 +82,7 @@ def refusal_by_gradio(e: Exception) -> str | None:
     if isinstance(e, pydantic.ValidationError) and "'meta' field must be explicitly provided" in text:
         return FILE_OBJECT
     if isinstance(e, (pydantic.ValidationError, InvalidComponentError)):
-        return "The data sent is not in the form this call takes (see the API page for its parameters)."
+        return NOT_IN_FORM
     return None
 
 
@@ -105,6 +106,8 @@ def guard_events(blocks: gr.Blocks) -> bool:
             fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
             event = getattr(fn, "api_name", None) or getattr(fn, "name", None) or "an event"
             message = refusal_by_gradio(e)
+            if message is None and getattr(getattr(fn, "fn", None), "__module__", "").startswith("gradio."):
+                message = NOT_IN_FORM  # Gradio's own handlers (an example's loader) given what they cannot use
             if message is None:
                 message = message_for(str(event), e)
             else:

@@ -110,7 +110,8 @@ def build(ctx: Context) -> None:
         return plane.decode([a, number("second number", b, round(plane.lo[1], 2), round(plane.hi[1], 2))])
 
     def clicked(evt: gr.SelectData):
-        x, y = evt.index if isinstance(evt.index, (list, tuple)) and len(evt.index) == 2 else (None, None)
+        where = getattr(evt, "index", None)  # a call without the click's event data has none
+        x, y = where if isinstance(where, (list, tuple)) and len(where) == 2 else (None, None)
         x, y = number("x", x, 0, plane.side), number("y", y, 0, plane.side)  # a click on the picture, or refused
         a, b = plane.code_at(x, y)
         return plane.decode([a, b]), round(a, 2), round(b, 2)

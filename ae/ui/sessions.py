@@ -72,7 +72,10 @@ class LazySessionState(state_holder.SessionState):
 
 def install() -> bool:
     """Make Gradio's sessions lazy; returns whether it did (False: this Gradio's SessionState differs)."""
-    source = inspect.getsource(state_holder.SessionState.__init__)
+    try:
+        source = inspect.getsource(state_holder.SessionState.__init__)
+    except (OSError, TypeError):  # no source shipped (a zipped or compiled install): it cannot be checked
+        source = ""
     if "self.config_values = {" not in source or "if k in blocks.blocks" not in source:
         LOG.warning("Gradio's SessionState is not as ae/ui/sessions.py expects; its sessions stay eager")
         return False
