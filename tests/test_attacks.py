@@ -18,7 +18,7 @@ from ae.checkpoint import DEFAULT_PATH
 from ae.ui.app_server import CallError, ProgressPageRun, free_port, http_call
 from ae.ui.errors import FILE_OBJECT
 from ae.ui.guard import HEADER_SECONDS
-from ae.ui.serve import progress_page, seconds_left
+from ae.ui.serve import progress_page
 
 pytestmark = pytest.mark.slow
 
@@ -163,12 +163,6 @@ def test_calls_during_first_launch_training_are_told_when_to_come_back():
                     http_call(h, name, data)
     finally:
         page.close(verbose=False)
-
-
-def test_seconds_left_follows_the_epochs():
-    assert seconds_left([], 10.0) is None
-    assert seconds_left(["Epoch [1/5], Loss: 0.1", "Epoch [2/5], Loss: 0.05"], 10.0) == pytest.approx(15.0)
-    assert seconds_left(["Epoch [5/5], Loss: 0.01"], 20.0) == 0
 
 
 def test_many_refusals_at_once_leave_the_server_serving(http, server, secret, seven_upload):

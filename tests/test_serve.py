@@ -1,4 +1,5 @@
-"""The first-launch progress page and the launch retry in ae/ui/serve.py (the page's tests start a server)."""
+"""The first-launch progress page, its estimate of the time left, and the launch retry in ae/ui/serve.py (the
+page's tests start a server)."""
 
 import contextlib
 import socket
@@ -68,3 +69,9 @@ def test_launch_does_not_retry_other_errors():
     with pytest.raises(ValueError, match="empty port"):
         serve.launch(demo)
     assert demo.launches == 1
+
+
+def test_seconds_left_follows_the_epochs():
+    assert serve.seconds_left([], 10.0) is None
+    assert serve.seconds_left(["Epoch [1/5], Loss: 0.1", "Epoch [2/5], Loss: 0.05"], 10.0) == pytest.approx(15.0)
+    assert serve.seconds_left(["Epoch [5/5], Loss: 0.01"], 20.0) == 0
