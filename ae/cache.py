@@ -4,10 +4,13 @@ Gradio's own cleaner deletes the files it listed (and forgets its list at a rest
 never the temporary files of uploads whose client left half-way. `Keeper.sweep` looks at what is on disk instead:
 
 - temporary files of uploads (Gradio's parser names them tmp*, at the folder's top) idle for `orphan_seconds`
-  are the remains of aborted uploads;
+  (longer than an upload may take) are the remains of aborted uploads;
 - files older than `max_age` go;
 - while the folder holds more than `budget_bytes` or `budget_files`, the oldest go first;
 - folders left empty (and idle for `orphan_seconds`, so that one just made for a new file stays) go.
+
+A file is looked at again right before it is removed, and kept if it changed since the walk (a picture an
+endpoint has just returned again has its time renewed).
 
 `pinned` files (the page's examples, cached at start) are never removed. A sweep runs at start, then every
 `interval` seconds in a thread, and sooner when `nudge()` says that uploads arrived.
@@ -43,7 +46,7 @@ class Keeper:
     budget_bytes: int = 512 * 2**20
     budget_files: int = 20_000
     max_age: float = 3600.0
-    orphan_seconds: float = 60.0
+    orphan_seconds: float = 150.0  # longer than a body may take to arrive (ae.ui.guard.BODY_SECONDS, 120 s)
     interval: float = 30.0
     pinned: frozenset = frozenset()
 
@@ -75,18 +78,18 @@ class Keeper:
                 pinned_bytes, pinned_count = pinned_bytes + size, pinned_count + 1
                 continue
             if parent == root and name.startswith("tmp") and now - mtime > self.orphan_seconds:
-                done.orphans += _remove(path, size, done)
+                done.orphans += _remove(path, size, mtime, done)
             elif now - mtime > self.max_age:
-                done.expired += _remove(path, size, done)
+                done.expired += _remove(path, size, mtime, done)
             else:
                 kept.append((mtime, size, path))
         kept.sort()  # oldest first
         total = pinned_bytes + sum(size for _, size, _ in kept)
         count = pinned_count + len(kept)
-        for _, size, path in kept:
+        for mtime, size, path in kept:
             if total <= self.budget_bytes and count <= self.budget_files:
                 break
-            if _remove(path, size, done):
+            if _remove(path, size, mtime, done):
                 done.evicted += 1
                 total -= size
                 count -= 1
@@ -153,8 +156,11 @@ def _walk(root: Path, folders: list, done: Swept):
             done.errors.append(f"{top}: {e}")
 
 
-def _remove(path: str, size: int, done: Swept) -> int:
+def _remove(path: str, size: int, mtime: float, done: Swept) -> int:
+    """Remove path unless it changed since it was seen (mtime); 1 if removed."""
     try:
+        if os.lstat(path).st_mtime != mtime:
+            return 0
         os.unlink(path)
     except FileNotFoundError:
         return 0

@@ -5,7 +5,7 @@ longer side to 20 px (antialiased), and centre the ink's centre of mass in a 28x
 """
 
 import numpy as np
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 SIDE = 28  # MNIST's field
 BOX = 20  # MNIST scales each digit's longer side to this, leaving a 4 px margin
@@ -205,7 +205,7 @@ def open_image(source) -> tuple[Image.Image, str | None]:
         ) from e
     kind = img.format or "image"
     check_size(*img.size)  # before decoding: the header alone tells the size
-    if img.format == "JPEG":
+    if isinstance(img, JpegImagePlugin.JpegImageFile):  # MPO files too: Pillow opens JPEGs with MPF data as MPO
         if img.info.get("progressive") or img.info.get("progression"):
             check_progressive(img)
         # decode at 1/2, 1/4 or 1/8 scale in the DCT itself: cheap for any baseline photo

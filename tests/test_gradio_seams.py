@@ -18,9 +18,9 @@ from ae.ui.inputs import PendingDrawings
 
 def tiny_page() -> gr.Blocks:
     with gr.Blocks() as demo:
-        number = gr.Number(1)
+        number, other = gr.Number(1), gr.Number(2)
         out = gr.Number()
-        number.change(lambda x, y=2: x + y, number, out, api_name="add")
+        number.change(lambda x, y=2: x + y, [number, other], out, api_name="add")
     return demo
 
 
@@ -150,7 +150,10 @@ def test_padding_omitted_defaults_reaches_gradio():
     fn = next(iter(demo.fns.values()))
     inputs = [5]
     demo.validate_inputs(fn, inputs)
-    assert inputs == [5]  # one input, one value: nothing to pad
+    assert inputs == [5, 2]  # the trailing default filled in, in the list Gradio reads next
+    inputs = [5, 7]
+    demo.validate_inputs(fn, inputs)
+    assert inputs == [5, 7]
 
 
 def test_padding_stands_down_when_gradio_differs(monkeypatch):

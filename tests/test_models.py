@@ -75,7 +75,16 @@ def test_the_served_checkpoint_from_elsewhere_is_the_default_and_the_shipped_one
     assert catalogue.get("ae-8").network is not model and catalogue.get("ae-8").source == "ae-8.safetensors"
 
 
-def test_a_new_kind_is_one_registered_function():
+@pytest.fixture
+def registry(monkeypatch):
+    """The registry of model kinds, restored after the test (a toy kind must not outlive it)."""
+    from ae import models
+
+    monkeypatch.setattr(models, "_KINDS", dict(models._KINDS))
+    return models._KINDS
+
+
+def test_a_new_kind_is_one_registered_function(registry):
     @register_model("negative")  # a toy kind, as a module in ae/kinds/ would register one
     def negatives(file, artifact, entry):
         return [_Negative(f"neg-{artifact.size}", artifact.size)]

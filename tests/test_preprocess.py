@@ -210,6 +210,15 @@ def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale(tmp_path):
     np.testing.assert_allclose(preprocess(img), preprocess(big), atol=0.02)  # as if decoded at full scale
 
 
+def test_a_large_mpo_photo_is_decoded_at_a_reduced_scale_like_any_jpeg(tmp_path):
+    """Pillow opens a JPEG that carries MPF data (many phone cameras write one) as MPO."""
+    path = tmp_path / "photo.jpg"
+    big = stroke_image("L", size=(6000, 4000), box=(2800, 800, 3300, 3200)).convert("RGB")
+    big.save(path, "MPO", save_all=True, append_images=[big.resize((60, 40))], quality=85)
+    img, _ = open_image(path)
+    assert img.format == "MPO" and 1024 <= max(img.size) < 6000
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF"])
 def test_damaged_files_of_every_accepted_format_are_called_damaged_or_unreadable(tmp_path, fmt):
     buf = io.BytesIO()

@@ -44,10 +44,16 @@ def saved_png(img: Image.Image) -> str:
     folder = os.path.join(_cache_folder(), hashlib.sha256(data).hexdigest())
     path = os.path.join(folder, "image.png")
     try:
-        os.utime(path)
+        os.utime(path)  # renewed: the cache's keeper leaves a file alone that changed since it looked
     except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")  # a reader never sees a half-written picture
+        for attempt in (1, 2):  # the keeper may remove the folder, left empty, between the two calls
+            os.makedirs(folder, exist_ok=True)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")  # a reader never sees a half-written one
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o644)

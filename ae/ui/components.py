@@ -8,6 +8,7 @@ import gradio as gr
 from fastapi import HTTPException
 from gradio.components.base import server
 
+from ae.ui.guard import TOKEN
 from ae.ui.inputs import PendingDrawings
 
 
@@ -58,7 +59,7 @@ class Sketchpad(gr.Sketchpad):
         if kind in ("background", "layer"):
             return  # the page sends these too; only the composite is read
         if kind != "composite" or not isinstance(key, str) or not DRAWING_ID.fullmatch(key) \
-                or not isinstance(session, str) or len(session) > 100:
+                or not isinstance(session, str) or not TOKEN.fullmatch(session.encode()):
             raise HTTPException(400, "A drawing's type must be 'composite' and its id 1-32 letters and digits.")
         self.pending.put(session, key, files[0][1])
 

@@ -15,8 +15,10 @@ may hold, which events exist, and the headers every response carries.
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from urllib.parse import parse_qsl
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.middleware import Middleware
@@ -34,13 +36,19 @@ JSON_LIMIT = 64 * 1024  # the bodies of API calls and page events: a code of 64 
 SKETCH_LIMIT = 512 * 1024  # the sketchpad sends its 400x400 drawing as PNG blobs (tens of KB) here
 UPLOAD_LIMIT = MAX_FILE_BYTES + 16 * 1024  # one image and the multipart headers around it
 UPLOAD_ROUTE = "/gradio_api/upload"
-ROUTE_LIMITS = {UPLOAD_ROUTE: UPLOAD_LIMIT, "/gradio_api/component_server": SKETCH_LIMIT}
+ROUTE_LIMITS = {UPLOAD_ROUTE: UPLOAD_LIMIT, "/gradio_api/component_server": SKETCH_LIMIT}  # the rest: JSON_LIMIT
 STREAMED = (UPLOAD_ROUTE,)  # passed on as they arrive; every other body is read whole first
 FILES_PER_UPLOAD = 1  # the page and gradio_client upload one file per request
 # What the app's image reader opens (ae.preprocess.FORMATS); anything else would only make the app a file host.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 BODY_SECONDS = 120  # a whole body must arrive within this (10 MB at under 1 Mbit/s); slower clients are cut off
 FILE_ROUTE = "/gradio_api/file="
+COMPONENT_ROUTE = "/gradio_api/component_server"
+# Ids a client names itself. Gradio keeps an entry under each (its sessions, its events per session, the progress
+# of each upload) until the client reads it back, so an id's length is memory the client chooses: the page's ids
+# are ~11 letters and digits, gradio_client's session ids 36-character UUIDs.
+TOKEN = re.compile(rb"[A-Za-z0-9_-]{1,64}")
+CLIENT_IDS = (b"session_hash", b"upload_id")
 FILE_POLICY = b"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
@@ -91,8 +99,8 @@ class UploadCheck:
 
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.disposition)
-        if b"filename" not in options:
-            return
+        if options.get(b"name") != b"files" or b"filename" not in options:
+            raise Refused(400, "An upload holds one part, the image, as the field 'files' with its file name.")
         self.files += 1
         if self.files > FILES_PER_UPLOAD:
             raise Refused(400, f"Upload one image per request (this one holds more than {FILES_PER_UPLOAD}).")
@@ -128,6 +136,9 @@ class RequestGuard:
         headers = dict(scope["headers"])
         if b"content-length" in headers and b"transfer-encoding" in headers:
             return await respond(send, 400, "A request may give a Content-Length or a Transfer-Encoding, not both.")
+        problem = bad_ids(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if problem:
+            return await respond(send, 400, problem)
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         route, limit = self.route_of(scope["path"])
@@ -144,7 +155,7 @@ class RequestGuard:
             return await respond(send, e.status, e.message)
         if body is None:  # the client left before its body was whole
             return
-        problem = self.check_events(body)
+        problem = self.check_body(body, route)
         if problem:
             LOG.info("refused %s: %s", scope["path"], problem)
             return await respond(send, 400, problem)
@@ -157,7 +168,22 @@ class RequestGuard:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return await self.app(scope, replay, send)
+        if route != COMPONENT_ROUTE:
+            return await self.app(scope, replay, send)
+        started = False
+
+        async def watched(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:  # every field of the components' route names something (a component, a function): all the client's
+            return await self.app(scope, replay, watched)
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            if started:
+                raise
+            LOG.info("refused %s: %s", scope["path"], type(e).__name__)
+            return await respond(send, 400, "That component or function does not exist on this page.")
 
     async def streamed(self, scope, receive, send, limit: int, content_type: bytes):
         """An upload passed on as it arrives, counted and inspected; refused inside Gradio's parser."""
@@ -209,19 +235,27 @@ class RequestGuard:
         if not answered and self.on_upload is not None:
             self.on_upload()
 
-    def check_events(self, body: bytes) -> str | None:
-        """Why a JSON body names an event that does not exist, or None."""
-        if self.blocks is None or b"fn_index" not in body:
-            return None
+    def check_body(self, body: bytes, route: str | None) -> str | None:
+        """Why a small body names an event or a component that does not exist, or an id no client makes; or None."""
+        if route == COMPONENT_ROUTE and not body.lstrip().startswith(b"{"):
+            return None  # the sketchpad's multipart form: the Sketchpad's route checks its fields
         try:
             data = json.loads(body)
         except ValueError:
-            return None  # Gradio refuses it with its own message
-        if not isinstance(data, dict) or "fn_index" not in data or data["fn_index"] is None:
+            return None  # not JSON: Gradio refuses it with its own message
+        if not isinstance(data, dict):
             return None
-        index = data["fn_index"]
-        if isinstance(index, bool) or not isinstance(index, int) or index not in self.blocks.fns:
+        problem = bad_ids((k.encode(), v) for k, v in data.items() if isinstance(k, str))
+        if problem or self.blocks is None:
+            return problem
+        index = data.get("fn_index")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)
+                                  or index not in self.blocks.fns):
             return f"fn_index must name one of this page's events, got {str(index)[:20]!r}."
+        component = data.get("component_id")
+        if route == COMPONENT_ROUTE and (isinstance(component, bool) or not isinstance(component, int)
+                                         or component not in self.blocks.blocks):
+            return "That component or function does not exist on this page."
         return None
 
     @staticmethod
@@ -237,6 +271,17 @@ class RequestGuard:
             await send(message)
 
         return with_headers
+
+
+def bad_ids(pairs) -> str | None:
+    """Why one of the client-made ids among (name, value) pairs is not a short token, or None."""
+    for name, value in pairs:
+        name = name.encode("latin-1") if isinstance(name, str) else name
+        if name in CLIENT_IDS and value is not None:
+            raw = value.encode("utf-8", "replace") if isinstance(value, str) else b"\x00"
+            if not TOKEN.fullmatch(raw):
+                return f"{name.decode()} must be 1-64 letters, digits, '-' or '_'."
+    return None
 
 
 async def read_body(receive, limit: int) -> bytes | None:

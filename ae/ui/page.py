@@ -70,6 +70,14 @@ def serve(demo: gr.Blocks) -> None:
 
 def keep_cache(demo: gr.Blocks) -> Keeper:
     """Start keeping Gradio's cache within its budget; the files the page itself names (its examples) stay."""
-    root = os.path.realpath(gradio_utils.get_upload_folder())
-    named = re.findall(re.escape(root) + r'/[^"\\]+', json.dumps(demo.config, default=str))
-    return Keeper(root, budget_bytes=CACHE_BYTES, pinned=frozenset(named)).start()
+    folder = gradio_utils.get_upload_folder()
+    named = named_in(json.dumps(demo.config, default=str), folder)
+    return Keeper(os.path.realpath(folder), budget_bytes=CACHE_BYTES, pinned=named).start()
+
+
+def named_in(text: str, folder) -> frozenset:
+    """The files below folder that text names, by the folder's path or its real one, as real paths (the keeper
+    walks the real folder)."""
+    roots = {str(folder), os.path.realpath(folder)}
+    return frozenset(os.path.realpath(path) for root in roots for path in re.findall(re.escape(root) + r'/[^"\\]+',
+                                                                                       text))
