@@ -233,6 +233,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=DEFAULT_PATH, help=f"checkpoint to write (default {DEFAULT_PATH})")
     p.add_argument("--device", choices=DEVICES, default="auto",
                    help="where to train: the GPU when there is one (auto), or cpu/cuda (default auto)")
+    p.add_argument("--threads", type=_positive(int), default=None,
+                   help="CPU threads for torch; results on the CPU can depend on it (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
     return p.parse_args(argv)
 
@@ -251,6 +253,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = config_from_args(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         device = resolve_device(args.device).type
     except ValueError as e:
