@@ -346,20 +346,29 @@ class LocalBackend:
             w.end()
 
 
-class _StopBoard:
-    """A Ray actor holding the ids of the jobs asked to stop (a Ray task cannot be told anything once started)."""
+class _Board:
+    """A Ray actor: the ids of the jobs asked to stop (a Ray task cannot be told anything once started), and,
+    for drivers connected through Ray Client, each job's messages waiting to be taken."""
 
     def __init__(self):
         self.stopped = set()
+        self.posted = collections.defaultdict(list)
 
     def stop(self, job_id: str) -> None:
         self.stopped.add(job_id)
 
     def forget(self, job_id: str) -> None:
         self.stopped.discard(job_id)
+        self.posted.pop(job_id, None)
 
     def is_stopped(self, job_id: str) -> bool:
         return job_id in self.stopped
+
+    def post(self, job_id: str, message: dict) -> None:
+        self.posted[job_id].append(message)
+
+    def take(self, job_id: str) -> list:
+        return self.posted.pop(job_id, [])
 
 
 def _ray_job(job_id: str, settings: dict, data_dir: str | None, board):
@@ -400,6 +409,15 @@ def _ray_job(job_id: str, settings: dict, data_dir: str | None, board):
     thread.join()
 
 
+def _ray_job_posted(job_id: str, settings: dict, data_dir: str | None, board) -> None:
+    """The same task for a driver connected through Ray Client (ray://), which cannot read a streaming
+    generator (ray-project/ray#43357): each message is posted to the board instead, in order."""
+    import ray
+
+    for message in _ray_job(job_id, settings, data_dir, board):
+        ray.get(board.post.remote(job_id, message))
+
+
 class RayBackend:
     """Each job is a Ray task (a streaming generator) on any machine of the cluster; its messages stream back.
 
@@ -420,12 +438,32 @@ class RayBackend:
                 ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parent)]})
         self.slots = slots or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.data_dir = str(data_dir) if data_dir else None
-        self._task = ray.remote(num_cpus=1)(_ray_job)
-        self._board = ray.remote(num_cpus=0)(_StopBoard).remote()
+        self._client = ray.util.client.ray.is_connected()  # connected through ray://
+        self._task = ray.remote(num_cpus=1)(_ray_job_posted if self._client else _ray_job)
+        self._board = ray.remote(num_cpus=0)(_Board).remote()
 
     def execute(self, slot, job_id, settings, emit, should_stop) -> bytes:
         ray = self._ray
         stream = self._task.remote(job_id, settings.to_dict(), self.data_dir, self._board)
+        arrived = queue.Queue()
+
+        def pump():  # a thread reads the stream, so this one can watch the stop request meanwhile
+            try:
+                if self._client:  # the task posts to the board; take what is there every POLL seconds
+                    while not ray.wait([stream], timeout=POLL)[0]:
+                        for message in ray.get(self._board.take.remote(job_id)):
+                            arrived.put(message)
+                    ray.get(stream)  # raises the task's error, if it failed
+                    for message in ray.get(self._board.take.remote(job_id)):
+                        arrived.put(message)
+                else:
+                    for ref in stream:
+                        arrived.put(ray.get(ref))
+            except Exception as e:
+                arrived.put({"kind": "error", "message": f"The training failed ({type(e).__name__}: {e})."})
+            arrived.put({"kind": "error", "message": "The training ended without its model."})
+
+        threading.Thread(target=pump, name=f"{job_id}-stream", daemon=True).start()
         stop_sent = False
         deadline = time.monotonic() + WALL_CLOCK_CAP + GRACE
         try:
@@ -433,23 +471,20 @@ class RayBackend:
                 if should_stop() and not stop_sent:
                     self._board.stop.remote(job_id)
                     stop_sent = True
-                ready, _ = ray.wait([stream], timeout=POLL)
-                if not ready:
+                try:
+                    message = arrived.get(timeout=POLL)
+                except queue.Empty:
                     if time.monotonic() > deadline:
                         ray.cancel(stream, force=True)
-                        raise JobFailed("The training did not stop at its time limit and was ended.")
+                        raise JobFailed("The training did not stop at its time limit and was ended.") from None
                     continue
-                try:
-                    message = ray.get(next(stream))
-                except StopIteration:
-                    raise JobFailed("The training ended without its model.") from None
                 if message["kind"] == "result":
                     return message["bytes"]
                 if message["kind"] == "error":
                     raise JobFailed(message["message"])
                 emit(message)
         finally:
-            if stop_sent:
+            if stop_sent or self._client:
                 self._board.forget.remote(job_id)
 
     def close(self) -> None:
