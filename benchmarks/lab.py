@@ -87,57 +87,64 @@ def main() -> None:
     p.add_argument("--data-dir", default=str(FIXTURES), help="MNIST root directory (default: the test fixtures)")
     p.add_argument("--rounds", type=int, default=5, help="jobs per latency figure (default 5)")
     p.add_argument("--no-ray", action="store_true", help="leave out the Ray figures")
+    p.add_argument("--no-local", action="store_true", help="leave out the local figures and the runs")
+    p.add_argument("--ray-address", default=None,
+                   help="a running cluster's ray://HOST:PORT instead of a Ray started here (num_cpus=1)")
     p.add_argument("--only", nargs="*", help="presets to run (default: all)")
     args = p.parse_args()
     train, test = load_mnist(args.data_dir, train=True, download=False), load_mnist(args.data_dir, False, False)
     print(f"torch {torch.__version__}; data {args.data_dir}: {len(train)} training, {len(test)} test digits")
 
-    start = time.perf_counter()
-    backend = LocalBackend(workers=1, data_dir=args.data_dir)
-    with Jobs(backend, max_per_owner=100) as jobs:
-        cold = first_message_and_total(jobs, QUICK)[0]
-        print(f"local: first job's first message {cold:.2f} s after submit ({time.perf_counter() - start:.2f} s "
-              "after the worker was started: spawn, imports, data)")
-        local = latencies(jobs, args.rounds)
-        print(f"local: Train -> first progress message, median {local['first']:.3f} s (max {local['first_max']:.3f})"
-              f"; submit -> done {local['total']:.3f} s for {QUICK}")
-        print(f"local: stop -> end message, median {stop_latency(jobs, args.rounds):.3f} s")
+    local = None
+    if not args.no_local:
+        start = time.perf_counter()
+        backend = LocalBackend(workers=1, data_dir=args.data_dir)
+        with Jobs(backend, max_per_owner=100) as jobs:
+            cold = first_message_and_total(jobs, QUICK)[0]
+            print(f"local: first job's first message {cold:.2f} s after submit ({time.perf_counter() - start:.2f} s "
+                  "after the worker was started: spawn, imports, data)")
+            local = latencies(jobs, args.rounds)
+            print(f"local: Train -> first progress message, median {local['first']:.3f} s "
+                  f"(max {local['first_max']:.3f}); submit -> done {local['total']:.3f} s for {QUICK}")
+            print(f"local: stop -> end message, median {stop_latency(jobs, args.rounds):.3f} s")
 
-        default = LabSettings(digits=min(LabSettings().digits, len(train)))
-        r = full_run(jobs, default, test)
-        print(f"default run {default}: {r['seconds']:.1f} s submit -> done (estimate {r['estimate']:.1f} s), test MSE "
-              f"{r['test_mse']:.5f} on {len(test)} test digits, {r['updates']} progress messages")
+            default = LabSettings(digits=min(LabSettings().digits, len(train)))
+            r = full_run(jobs, default, test)
+            print(f"default run {default}: {r['seconds']:.1f} s submit -> done (estimate {r['estimate']:.1f} s), "
+                  f"test MSE {r['test_mse']:.5f} on {len(test)} test digits, {r['updates']} progress messages")
 
-        for name, preset in PRESETS.items():
-            if args.only and name not in args.only:
-                continue
-            s = preset.settings
-            s = LabSettings(**{**s.to_dict(), "digits": min(s.digits, len(train))})
-            r = full_run(jobs, s, test)
-            print(f"preset {name} ({s.digits} digits x {s.epochs} epochs): {r['seconds']:.1f} s (estimate "
-                  f"{r['estimate']:.1f}); test MSE first {r['first_test_mse']:.5f}, last {r['last_test_mse']:.5f} "
-                  f"(subset), {r['test_mse']:.5f} (all); final train loss {r['final_train_loss']:.5f}; "
-                  f"test/train {r['last_test_mse'] / r['final_train_loss']:.2f}; last/first test "
-                  f"{r['last_test_mse'] / r['first_test_mse']:.3f}")
+            for name, preset in PRESETS.items():
+                if args.only and name not in args.only:
+                    continue
+                s = preset.settings
+                s = LabSettings(**{**s.to_dict(), "digits": min(s.digits, len(train))})
+                r = full_run(jobs, s, test)
+                print(f"preset {name} ({s.digits} digits x {s.epochs} epochs): {r['seconds']:.1f} s (estimate "
+                      f"{r['estimate']:.1f}); test MSE first {r['first_test_mse']:.5f}, last {r['last_test_mse']:.5f} "
+                      f"(subset), {r['test_mse']:.5f} (all); final train loss {r['final_train_loss']:.5f}; "
+                      f"test/train {r['last_test_mse'] / r['final_train_loss']:.2f}; last/first test "
+                      f"{r['last_test_mse'] / r['first_test_mse']:.3f}")
 
     if not args.no_ray:
         import ray
 
-        root = str(Path(__file__).resolve().parent.parent)
-        start = time.perf_counter()
-        ray.init(num_cpus=1, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": root}})
         from ae.jobs import RayBackend
 
+        root = str(Path(__file__).resolve().parent.parent)
+        start = time.perf_counter()
+        if not args.ray_address:
+            ray.init(num_cpus=1, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": root}})
         try:
-            with Jobs(RayBackend(data_dir=args.data_dir), max_per_owner=100) as jobs:
-                print(f"ray {ray.__version__}: ray.init {time.perf_counter() - start:.2f} s")
+            with Jobs(RayBackend(args.ray_address or "auto", data_dir=args.data_dir), max_per_owner=100) as jobs:
+                print(f"ray {ray.__version__}: {args.ray_address or 'local ray.init'}, connected in "
+                      f"{time.perf_counter() - start:.2f} s")
                 cold = first_message_and_total(jobs, QUICK)[0]
                 print(f"ray: first job's first message {cold:.2f} s after submit (a Ray worker starts, imports, "
                       "loads the data)")
                 r = latencies(jobs, args.rounds)
+                overhead = f"; overhead per job over local {r['total'] - local['total']:+.3f} s" if local else ""
                 print(f"ray: Train -> first progress message, median {r['first']:.3f} s (max {r['first_max']:.3f}); "
-                      f"submit -> done {r['total']:.3f} s; overhead per job over local "
-                      f"{r['total'] - local['total']:+.3f} s")
+                      f"submit -> done {r['total']:.3f} s{overhead}")
                 print(f"ray: stop -> end message, median {stop_latency(jobs, args.rounds):.3f} s")
         finally:
             ray.shutdown()
