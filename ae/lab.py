@@ -2,6 +2,7 @@
 a run, and `run`, the training function every job backend calls (ae/jobs.py). Plain data in and out: no UI."""
 
 import math
+import numbers
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -80,20 +81,22 @@ def _checked(name: str, value: object):
             raise InputError(f"{name} must be one of {', '.join(allowed)}; got {_shown(value)}.")
         return value
     # bool is an int to Python, never a number here; strings are refused, not parsed
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's numbers are Real, its bool not
         raise InputError(f"{name} must be a number; got {_shown(value)}.")
-    if not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number; got {value}.")
-    if kind is int:
-        if not float(value).is_integer():
-            raise InputError(f"{name} must be a whole number; got {value}.")
-        value = int(value)  # a slider may send 16.0
+    if isinstance(value, numbers.Integral):
+        value = int(value)  # exact, however large: compared with the range before any conversion to float
     else:
         value = float(value)
+        if not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number; got {value}.")
+        if kind is int:
+            if not value.is_integer():
+                raise InputError(f"{name} must be a whole number; got {value}.")
+            value = int(value)  # a slider may send 16.0
     low, high = allowed
     if not low <= value <= high:
-        raise InputError(f"{name} must be between {low:g} and {high:g}; got {value:g}.")
-    return value
+        raise InputError(f"{name} must be between {low:g} and {high:g}; got {_shown(value)}.")
+    return float(value) if kind is float else value
 
 
 def _shown(value: object) -> str:

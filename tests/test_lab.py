@@ -4,6 +4,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -41,6 +42,9 @@ def test_defaults_and_every_preset_pass_the_checks():
 
 @pytest.mark.parametrize("raw, words", [
     ({"epochs": 10**9}, "epochs must be between 1 and 500"),
+    ({"lr": 10**400}, "lr must be between"),
+    ({"digits": -(10**400)}, "digits must be between"),
+    ({"noise": 1e308 * 10}, "noise must be a finite number"),
     ({"lr": math.nan}, "lr must be a finite number"),
     ({"lr": math.inf}, "lr must be a finite number"),
     ({"digits": -1}, "digits must be between 100 and 60000"),
@@ -71,6 +75,10 @@ def test_not_a_mapping_is_refused():
 
 def test_a_slider_float_is_taken_as_a_whole_number():
     assert check_settings({"epochs": 5.0, "lr": 1}).epochs == 5
+    settings = check_settings({"code_size": np.int64(8), "lr": np.float32(0.5)})
+    assert (settings.code_size, settings.lr) == (8, 0.5) and type(settings.code_size) is int
+    with pytest.raises(InputError, match="must be a number"):
+        check_settings({"epochs": np.bool_(True)})
 
 
 def test_estimate_grows_with_the_work():
