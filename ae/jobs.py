@@ -17,6 +17,7 @@ import itertools
 import multiprocessing
 import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -108,7 +109,8 @@ class Jobs:
             t.start()
 
     def submit(self, settings: Mapping | LabSettings, owner: str = "") -> str:
-        """Queue a run; returns its id. Refuses (InputError) bad settings, a full queue, an owner's extra job."""
+        """Queue a run; returns its id (unguessable: whoever holds it may read and stop the run). Refuses
+        (InputError) bad settings, a full queue, an owner's extra job; owner "" (a script's) is not bounded."""
         settings = check_settings(settings.to_dict() if isinstance(settings, LabSettings) else settings)
         with self._lock:
             if self._closed:
@@ -120,7 +122,7 @@ class Jobs:
             if owner and mine >= self.max_per_owner:
                 raise InputError(f"You have {mine} run(s) queued or running, the most one visitor may; stop it or "
                                  "wait for it to end.")
-            job = _Job(f"job-{next(self._ids)}", owner, settings, estimate_seconds(settings))
+            job = _Job(f"job-{next(self._ids)}-{secrets.token_urlsafe(9)}", owner, settings, estimate_seconds(settings))
             self._jobs[job.id] = job
             self._queue.append(job)
             self._lock.notify_all()
