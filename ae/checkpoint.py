@@ -86,21 +86,35 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
-    """Write an autoencoder checkpoint atomically (see save_artifact)."""
+def _checkpoint_parts(ckpt: Checkpoint) -> tuple[dict[str, torch.Tensor], dict[str, object]]:
     tensors = {k: v.detach().contiguous() for k, v in ckpt.model.state_dict().items()}
     tensors.update(ckpt.stats.to_tensors())
     meta = {"config": ckpt.model.config.to_dict(), "train": ckpt.train, "metrics": ckpt.metrics,
             "history": ckpt.history}
-    return save_artifact(path, ckpt.kind, tensors, meta)
+    return tensors, meta
+
+
+def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
+    """Write an autoencoder checkpoint atomically (see save_artifact)."""
+    return save_artifact(path, ckpt.kind, *_checkpoint_parts(ckpt))
+
+
+def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
+    """The file save_checkpoint writes, as bytes (to send to a page, or back from a worker)."""
+    return artifact_bytes(ckpt.kind, *_checkpoint_parts(ckpt))
+
+
+def artifact_bytes(kind: str, tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> bytes:
+    """Tensors and JSON metadata as one safetensors file's bytes, with the format, kind and checksum."""
+    metadata = {"format": FORMAT, "kind": kind, "sha256": _digest(tensors)}
+    metadata.update({k: json.dumps(v) for k, v in meta.items()})
+    return safetensors_bytes(tensors, metadata=metadata)
 
 
 def save_artifact(path: os.PathLike, kind: str, tensors: dict[str, torch.Tensor], meta: dict[str, object]) -> Path:
     """Write tensors and JSON metadata to path atomically: readers see the old file or the complete new one."""
     path = Path(path)
-    metadata = {"format": FORMAT, "kind": kind, "sha256": _digest(tensors)}
-    metadata.update({k: json.dumps(v) for k, v in meta.items()})
-    blob = safetensors_bytes(tensors, metadata=metadata)
+    blob = artifact_bytes(kind, tensors, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -11,6 +11,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from ae import noise
 from ae.checkpoint import DEFAULT_PATH, Checkpoint, save_checkpoint
 from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import code_stats
@@ -64,6 +65,14 @@ def denoising_loss(noise: Callable[[torch.Tensor], torch.Tensor]) -> Loss:
     return loss
 
 
+def gaussian_denoising_loss(sigma: float) -> Loss:
+    """Denoising with Gaussian noise of standard deviation sigma (clipped to [0, 1]); sigma 0 is the plain loss.
+    The noise is drawn from torch's global generator, which fit seeds: same seed, same noise."""
+    if sigma == 0:
+        return reconstruction_loss
+    return denoising_loss(lambda x: noise.gaussian(x, sigma))
+
+
 def resolve_device(name: str) -> torch.device:
     """"auto" is the GPU when there is one, else the CPU; "cuda" without a GPU is an error that says so."""
     if name == "auto":
@@ -83,9 +92,15 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
     raise ValueError(f"schedule must be one of {SCHEDULES}, got {cfg.schedule!r}")
 
 
+# Called after every step with the model and the step's loss (a 0-d tensor, still on the device: reading it
+# is the callback's choice, since a GPU sync per step costs); returning True ends the training there.
+StepCallback = Callable[[Autoencoder, torch.Tensor], bool]
+
+
 def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: torch.Generator,
-                    loss_fn: Loss = reconstruction_loss, bar=None) -> float:
-    """One shuffled pass over x (N, 784) floats in [0, 1]; returns the mean batch loss."""
+                    loss_fn: Loss = reconstruction_loss, bar=None, on_step: StepCallback | None = None) -> float:
+    """One shuffled pass over x (N, 784) floats in [0, 1]; returns the mean batch loss (of the steps taken, if
+    on_step stopped it early)."""
     model.train()
     order = torch.randperm(len(x), generator=gen).to(x.device)  # drawn on the CPU: same order on any device
     total = torch.zeros((), device=x.device)  # summed on the device: no GPU sync per step
@@ -100,6 +115,11 @@ def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: to
         total, n = total + loss.detach(), n + 1
         if bar is not None:
             bar.update(1)
+        if on_step is not None:
+            stop = on_step(model, loss.detach())
+            model.train()  # the callback may have evaluated the model
+            if stop:
+                break
     return total.item() / n
 
 
@@ -117,10 +137,11 @@ def evaluate(model: Autoencoder, images: torch.Tensor, batch_size: int = 4096) -
 
 def fit(
     cfg: TrainConfig, train: Split, test: Split, log: Callable[[str], None] = print, progress: bool = True,
-    loss_fn: Loss = reconstruction_loss, device: str = "cpu",
+    loss_fn: Loss = reconstruction_loss, device: str = "cpu", on_step: StepCallback | None = None,
 ) -> Checkpoint:
     """Train a fresh model by cfg with loss_fn; returns it (on the CPU) with its code statistics, test MSE
-    and history: the mean training loss and the test MSE after each epoch."""
+    and history: the mean training loss and the test MSE after each epoch. on_step is called after every
+    step and may end the run early (metrics["stopped"] then says so; the model is kept as it is)."""
     dev = resolve_device(device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -132,27 +153,46 @@ def fit(
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)  # one kernel per step, not ~10 ops per tensor
     sched = make_scheduler(opt, cfg, cfg.epochs * steps_per_epoch)
     history = {"train_loss": [], "test_mse": []}
+    stopped = False
+
+    def step(model: Autoencoder, loss: torch.Tensor) -> bool:
+        nonlocal stopped
+        stopped = bool(on_step(model, loss))
+        return stopped
+
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
         desc = f"epoch {epoch + 1}/{cfg.epochs}"
         with tqdm(total=steps_per_epoch, desc=desc, disable=not progress, leave=False) as bar:
-            loss = train_one_epoch(model, opt, sched, x, cfg.batch_size, gen, loss_fn, bar)
+            loss = train_one_epoch(model, opt, sched, x, cfg.batch_size, gen, loss_fn, bar,
+                                   step if on_step is not None else None)
+        if stopped:  # a part of an epoch is not an epoch: the history keeps whole ones only
+            log(f"Stopped in epoch {epoch + 1}/{cfg.epochs}")
+            break
         history["train_loss"].append(loss)
         history["test_mse"].append(evaluate(model, test_images))
         log(f"Epoch [{epoch + 1}/{cfg.epochs}], Loss: {loss:.6f}, test MSE: {history['test_mse'][-1]:.6f}")
     seconds = time.perf_counter() - start
-    test_mse = history["test_mse"][-1]
+    test_mse = evaluate(model, test_images) if stopped else history["test_mse"][-1]
     log(f"Test MSE: {test_mse:.6f} ({seconds:.1f} s training on {len(x)} digits, {dev.type})")
     model = model.cpu().eval()
     metrics = {"test_mse": test_mse, "final_train_loss": loss, "train_seconds": round(seconds, 2),
                "train_digits": len(x), "device": dev.type}
+    if stopped:
+        metrics["stopped"] = True
     return Checkpoint(model, code_stats(model, train.images, train.labels), cfg.to_dict(), metrics, history=history)
 
 
-def train_and_save(cfg: TrainConfig, data_dir=None, out: Path = DEFAULT_PATH, **fit_kwargs) -> Checkpoint:
-    """Load MNIST, fit, and write the checkpoint atomically to out (the app's first launch calls this)."""
+def train_and_save(cfg: TrainConfig, data_dir=None, out: Path = DEFAULT_PATH, noise_sigma: float = 0.0,
+                   **fit_kwargs) -> Checkpoint:
+    """Load MNIST, fit, and write the checkpoint atomically to out (the app's first launch calls this).
+    noise_sigma > 0 trains a denoising model on Gaussian noise of that standard deviation."""
     train, test = load_mnist(data_dir, train=True), load_mnist(data_dir, train=False)
+    if noise_sigma:
+        fit_kwargs["loss_fn"] = gaussian_denoising_loss(noise_sigma)
     ckpt = fit(cfg, train, test, **fit_kwargs)
+    if noise_sigma:
+        ckpt.train["noise"] = noise_sigma
     ckpt.path = save_checkpoint(out, ckpt)
     return ckpt
 
@@ -185,12 +225,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
     p.add_argument("--limit", type=_positive(int), help="train on the first N digits only (default: all)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="denoising: Gaussian noise of this standard deviation on each batch (default 0: plain)")
     p.add_argument("--preset", choices=("tutorial", "first-launch"),
                    help="start from a named recipe; flags given explicitly still override it")
     p.add_argument("--data-dir", default=None, help="MNIST root directory (default: $AE_DATA_DIR, else ./data)")
     p.add_argument("--out", type=Path, default=DEFAULT_PATH, help=f"checkpoint to write (default {DEFAULT_PATH})")
     p.add_argument("--device", choices=DEVICES, default="auto",
                    help="where to train: the GPU when there is one (auto), or cpu/cuda (default auto)")
+    p.add_argument("--threads", type=_positive(int), default=None,
+                   help="CPU threads for torch; results on the CPU can depend on it (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
     return p.parse_args(argv)
 
@@ -209,13 +253,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = config_from_args(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         device = resolve_device(args.device).type
     except ValueError as e:
         raise SystemExit(f"error: {e}") from None
-    print(f"training with {cfg} on {device}")
+    if not 0 <= args.noise <= 1:  # also refuses NaN
+        raise SystemExit(f"error: --noise must be between 0 and 1, got {args.noise}")
+    print(f"training with {cfg} on {device}" + (f", noise {args.noise}" if args.noise else ""))
     try:
-        ckpt = train_and_save(cfg, args.data_dir, args.out, progress=not args.no_progress, device=device)
+        ckpt = train_and_save(cfg, args.data_dir, args.out, noise_sigma=args.noise,
+                              progress=not args.no_progress, device=device)
     except MNISTNotFound as e:  # a message for the person at the terminal, not a traceback
         raise SystemExit(f"error: {e}") from None
     print(f"wrote {ckpt.path}")

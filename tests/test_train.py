@@ -133,3 +133,19 @@ def test_asking_for_a_missing_gpu_says_what_to_use_instead(monkeypatch):
 def test_cli_asking_for_a_missing_gpu_is_an_error_line(capsys):
     with pytest.raises(SystemExit, match="error: --device cuda"):
         main(["--device", "cuda", "--epochs", "1"])
+
+
+def test_a_step_callback_sees_every_step_and_can_stop_the_run(mnist_train, mnist_test):
+    cfg = TrainConfig(epochs=3, batch_size=100, limit=300, seed=2)
+    seen = []
+    ckpt = fit(cfg, mnist_train, mnist_test, log=lambda _: None, progress=False,
+               on_step=lambda model, loss: seen.append(float(loss)) or len(seen) == 4)
+    assert len(seen) == 4  # 3 steps of epoch 1, then the first of epoch 2 asked to stop
+    assert ckpt.metrics["stopped"] is True and len(ckpt.history["test_mse"]) == 1  # whole epochs only
+    assert ckpt.metrics["test_mse"] == pytest.approx(evaluate(ckpt.model, mnist_test.images), rel=1e-5)
+
+
+@pytest.mark.parametrize("value", ["nan", "-0.1", "2"])
+def test_noise_out_of_range_is_refused(value):
+    with pytest.raises(SystemExit, match="--noise must be between 0 and 1"):
+        main(["--noise", value, "--epochs", "1"])
