@@ -117,9 +117,6 @@ class Engines:
     def default(self) -> Engine:
         return self._engines[self.catalogue.default]
 
-    def names(self) -> list[str]:
-        return list(self._engines)
-
     def get(self, name: str | None = None) -> Engine:
         return self._engines[self.catalogue.get(name).name]
 

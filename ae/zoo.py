@@ -70,6 +70,8 @@ def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) 
         models += offered
         role = KINDS[loaded.kind].role
         if role == "models":
+            if loaded.kind != "autoencoder" or not offered:  # the views that compare by size take plain autoencoders
+                continue
             model = offered[0]
             if entry.get("objective") == "denoise":
                 zoo.denoiser = model

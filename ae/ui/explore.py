@@ -23,6 +23,11 @@ START = "Draw, upload or pick a digit to begin."
 IMAGE_CONCURRENCY = 4  # image events at once (up to ~0.3 s each for the largest uploads); decodes: no limit
 
 
+def encoded_or_mean(encoded: list | None, engine: Engine) -> np.ndarray:
+    """The visitor's encoded code, or the model's average code while there is none."""
+    return engine.stats.mean.numpy() if encoded is None else np.asarray(encoded, dtype=np.float32)
+
+
 class Handlers:
     """The view's event handlers. Each returns every output, so nothing stale stays on screen; per-visitor state
     (the last encoded code, the name of the visitor's model) comes in and goes out through gr.State."""
@@ -85,7 +90,7 @@ class Handlers:
     def _slide(self, encoded: list | None, values, name: str | None = None) -> tuple:
         engine = self.engines.get(name)
         code = engine.check_code(values)
-        base = engine.stats.mean.numpy() if encoded is None else np.asarray(encoded, dtype=np.float32)
+        base = encoded_or_mean(encoded, engine)
         moved = float(np.linalg.norm(code - base)) if base.shape == code.shape else 0.0
         what = "the encoded code" if encoded is not None else "the average code"
         note = f"Decoding your edited code · distance from {what}: {moved:.2f}"
@@ -93,8 +98,7 @@ class Handlers:
 
     def on_reset(self, encoded: list | None, name: str | None = None) -> tuple:
         engine = self.engines.get(name)
-        code = engine.stats.mean.numpy() if encoded is None else np.asarray(encoded, dtype=np.float32)
-        code = self.slider_values(code, engine)
+        code = self.slider_values(encoded_or_mean(encoded, engine), engine)
         return (*self.on_slide(encoded, code, name), code)
 
     def sliders(self, engine: Engine, code: np.ndarray | None = None) -> dict:
