@@ -23,15 +23,9 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from ae.ui.app_server import ROOT, AppServer, CallError, http_call
+from ae.ui.app_server import ROOT, AppServer, CallError, http_call, raw_request, rss_mb
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-
-def rss_mb(pid: int) -> float:
-    """The process's resident memory now, MB."""
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
 def outcome(fn) -> str:
@@ -125,16 +119,11 @@ def peak_mb(pid: int) -> float:
 def raw(port: int, head: bytes, body: bytes = b"", drop_after: int | None = None) -> str:
     """Bytes on a fresh connection; the status line that came back, or what happened."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-            s.sendall(head)
-            sent = body if drop_after is None else body[:drop_after]
-            for i in range(0, len(sent), 65536):
-                s.sendall(sent[i:i + 65536])
-            if drop_after is not None:
-                return "dropped"
-            answer = s.recv(4096)
+        _, answer = raw_request(port, head, body, close_after=drop_after)
     except OSError as e:
         return f"connection: {type(e).__name__}"
+    if drop_after is not None:
+        return "dropped"
     return answer.split(b"\r\n", 1)[0].decode(errors="replace") or "closed without an answer"
 
 

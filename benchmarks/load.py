@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 from ae.checkpoint import DEFAULT_PATH, load_checkpoint
 from ae.inference import Engine
 from ae.models import as_model
-from ae.ui.app_server import AppServer, CallError, http_call
+from ae.ui.app_server import AppServer, CallError, http_call, rss_mb
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -108,11 +108,6 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
 def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, slide_every: float) -> dict:

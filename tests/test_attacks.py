@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 from ae.checkpoint import DEFAULT_PATH
-from ae.ui.app_server import CallError, ProgressPageRun, free_port, http_call
+from ae.ui.app_server import CallError, ProgressPageRun, free_port, http_call, raw_request, rss_mb
 from ae.ui.errors import FILE_OBJECT
 from ae.ui.guard import HEADER_SECONDS
 from ae.ui.serve import progress_page
@@ -209,32 +209,6 @@ def test_the_planes_sliders_refuse_what_is_off_the_plane(http, data):
 
 # The second pass: attacks under the first pass's defences, each sent over HTTP as a hostile client would.
 
-def raw_request(server, head: bytes, body: bytes = b"", *, close_after: int | None = None,
-                timeout: float = 60) -> tuple[int | None, bytes]:
-    """Send bytes on a fresh connection (head, then body, or only its first close_after bytes before hanging up);
-    returns (status, what came back); status None when the server closed without an answer."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
-        s.sendall(head)
-        sent = body if close_after is None else body[:close_after]
-        for i in range(0, len(sent), 65536):
-            s.sendall(sent[i:i + 65536])
-        if close_after is not None:
-            return None, b""
-        answer = b""
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                answer += chunk
-                if b"\r\n\r\n" in answer and (b"content-length" not in answer.lower() or len(answer) > 200):
-                    break
-    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
-    return status, answer
-
-
-def rss_mb(server) -> float:
-    with open(f"/proc/{server.proc.pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
 def sketchpad_id(http) -> int:
     return next(c["id"] for c in http.get("/config").json()["components"] if c["type"] == "imageeditor")
 
@@ -242,13 +216,13 @@ def sketchpad_id(http) -> int:
 def test_a_chunked_body_behind_a_small_content_length_is_refused(server, http, seven_upload):
     body = b'{"data": [[' + b"0.0," * 999_999 + b'0.0]]}'  # 4 MB of JSON
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
-    before = rss_mb(server)
+    before = rss_mb(server.proc.pid)
     for route in (b"/gradio_api/call/decode", b"/gradio_api/queue/join", b"/gradio_api/component_server"):
-        status, answer = raw_request(server, b"POST " + route + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        status, answer = raw_request(server.port, b"POST " + route + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
                                      b"application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n",
                                      chunked)
         assert status == 400 and b"not both" in answer, answer[:300]
-    assert rss_mb(server) - before < 30
+    assert rss_mb(server.proc.pid) - before < 30
     works(http, seven_upload)
 
 
@@ -269,11 +243,11 @@ def drawn_png() -> bytes:
 
 def test_the_sketchpad_route_takes_no_layer_index_from_the_request(server, http, seven_upload, drawn_png):
     sketch = sketchpad_id(http)
-    before = rss_mb(server)
+    before = rss_mb(server.proc.pid)
     for index in ("50000000", "100000000", "-5", "1e9"):
         r = sketch_blob(http, sketch, "attacker", "abc", drawn_png, kind="layer", index=index)
         assert r.status_code in (200, 400), r.text
-    assert rss_mb(server) - before < 30  # an index of 5e7 kept 390 MB, 1e8 800 MB
+    assert rss_mb(server.proc.pid) - before < 30  # an index of 5e7 kept 390 MB, 1e8 800 MB
     for key, kind in (("x" * 200, "composite"), ("../etc", "composite"), ("abc", "something")):
         assert sketch_blob(http, sketch, "attacker", key, drawn_png, kind=kind).status_code == 400
     works(http, seven_upload)
@@ -318,7 +292,7 @@ def test_an_aborted_upload_leaves_no_file_and_no_traceback(cache_server):
     body = upload_part(b"digit.png", os.urandom(9 * 2**20)) + b"--b0undary--\r\n"
     before = cached_files(cache_server)  # the page's examples
     for _ in range(5):
-        raw_request(cache_server, upload_head(cache_server, len(body)), body, close_after=3 * 2**20)
+        raw_request(cache_server.port, upload_head(cache_server, len(body)), body, close_after=3 * 2**20)
     time.sleep(1)
     left = cached_files(cache_server) - before
     assert not left, left  # 5 x 9 MB sent and dropped left 46 MB before
@@ -369,10 +343,10 @@ def test_a_huge_progressive_jpeg_is_refused(http, server):
     buf = io.BytesIO()
     Image.new("CMYK", (7300, 5438)).save(buf, "JPEG", progressive=True)
     r = http.post("/gradio_api/upload", files={"files": ("poster.jpg", buf.getvalue(), "image/jpeg")})
-    before = rss_mb(server)
+    before = rss_mb(server.proc.pid)
     with pytest.raises(CallError, match="progressive JPEG"):
         http_call(http, "encode", [FILE_SHAPES["FileData"](r.json()[0])])
-    assert rss_mb(server) - before < 50  # it peaked at +316 MB
+    assert rss_mb(server.proc.pid) - before < 50  # it peaked at +316 MB
 
 
 def an_event_reading_a_number(http) -> tuple[str, list, int]:
@@ -411,7 +385,7 @@ def test_an_event_that_does_not_exist_is_a_400_and_one_log_line(server, http, in
 def test_ids_a_client_makes_up_are_short(server, http, seven_upload):
     """Gradio keeps an entry under each session and upload id until the client reads it back: 5,000 calls with
     60 KB session ids grew the server by 310 MB, 1,000 uploads with 50 KB upload ids by 62 MB."""
-    before = rss_mb(server)
+    before = rss_mb(server.proc.pid)
     long = "x" * 60_000
     for _ in range(200):
         r = http.post("/gradio_api/call/decode", json={"data": [[0.0] * 64], "session_hash": long})
@@ -419,7 +393,7 @@ def test_ids_a_client_makes_up_are_short(server, http, seven_upload):
         r = http.post(f"/gradio_api/upload?upload_id={long[:50_000]}",
                       files={"files": ("d.png", b"\x89PNG", "image/png")})
         assert r.status_code == 400 and "upload_id must be" in r.text
-    assert rss_mb(server) - before < 20
+    assert rss_mb(server.proc.pid) - before < 20
     r = http.post("/gradio_api/upload?upload_id=k3ub9x2a1q", files={"files": ("d.png", b"\x89PNG", "image/png")})
     assert r.status_code == 200
     works(http, seven_upload)

@@ -48,7 +48,7 @@ class Recorder:
 
 
 def call(guard, path: str, body: bytes, headers: dict, chunks: int = 1, disconnect_after: int | None = None,
-         method: str = "POST"):
+         method: str = "POST", query: bytes = b""):
     """Send one request through guard; returns (status, headers, body) of what it answered (status None: nothing)."""
     pieces = [body[k * len(body) // chunks:(k + 1) * len(body) // chunks] for k in range(chunks)]
     messages = [{"type": "http.request", "body": p, "more_body": k < len(pieces) - 1} for k, p in enumerate(pieces)]
@@ -62,7 +62,7 @@ def call(guard, path: str, body: bytes, headers: dict, chunks: int = 1, disconne
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path,
+    scope = {"type": "http", "method": method, "path": path, "query_string": query,
              "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
     asyncio.run(guard(scope, receive, send))
     starts = [m for m in sent if m["type"] == "http.response.start"]
@@ -125,20 +125,9 @@ def test_ids_a_client_makes_are_short_tokens(where, name):
     body = json.dumps({"data": [], name: long} if where == "body" else {"data": []}).encode()
     headers = {"content-type": "application/json"}
     path = "/gradio_api/queue/join"
-    guard = RequestGuard(app, blocks=Events())
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": path, "headers": [(k.encode(), v.encode())
-                                                                         for k, v in headers.items()],
-             "query_string": f"{name}={long}".encode() if where == "query" else b""}
-    asyncio.run(guard(scope, receive, send))
-    assert sent[0]["status"] == 400 and b"must be 1-64 letters" in sent[1]["body"] and not app.called
+    status, _, said = call(RequestGuard(app, blocks=Events()), path, body, headers,
+                           query=f"{name}={long}".encode() if where == "query" else b"")
+    assert status == 400 and b"must be 1-64 letters" in said and not app.called
     assert call(RequestGuard(Recorder(), blocks=Events()), path,
                 json.dumps({"data": [], name: "k3ub9x2a1q"}).encode(), headers)[0] == 200
 

@@ -3,6 +3,7 @@
 The tests and the benchmarks both drive the app through this module.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,6 +46,34 @@ def wait_for(condition, timeout: float = 600) -> None:
     while not condition():
         assert time.monotonic() < end, f"still waiting after {timeout} s"
         time.sleep(0.1)
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now, MB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def raw_request(port: int, head: bytes, body: bytes = b"", *, close_after: int | None = None,
+                timeout: float = 60) -> tuple[int | None, bytes]:
+    """Bytes on a fresh connection to a local port (head, then body, or only its first close_after bytes before
+    hanging up), as a hostile client sends them; returns (status, what came back), status None when the server
+    closed without an answer (or close_after hung up first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head)
+        sent = body if close_after is None else body[:close_after]
+        for i in range(0, len(sent), 65536):
+            s.sendall(sent[i:i + 65536])
+        if close_after is not None:
+            return None, b""
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and (b"content-length" not in answer.lower() or len(answer) > 200):
+                    break
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    return status, answer
 
 
 class CallError(RuntimeError):
