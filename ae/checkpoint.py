@@ -208,8 +208,8 @@ def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, t
     except (TypeError, ValueError) as e:
         raise CheckpointError(path, f"bad metadata ({e})") from None
 
-    model = Autoencoder(config)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    with torch.device("meta"):  # shapes only: a config that names a huge network allocates nothing before the check
+        expected = {k: tuple(v.shape) for k, v in Autoencoder(config).state_dict().items()}
     expected.update(CodeStats.expected_shapes(config.code_size))
     missing = sorted(expected.keys() - tensors.keys())
     unexpected = sorted(tensors.keys() - expected.keys())
@@ -220,6 +220,7 @@ def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, t
             raise CheckpointError(
                 path, f"shape mismatch for {name}: file has {tuple(tensors[name].shape)}, model expects {shape}"
             )
+    model = Autoencoder(config)  # as large as the tensors the file holds, checked above
     model.load_state_dict({k: tensors[k] for k in model.state_dict()}, strict=True)
     model.eval()
     return Checkpoint(model, CodeStats.from_tensors(tensors), train, metrics, history, path)

@@ -116,6 +116,15 @@ def test_config_that_disagrees_with_the_weights(tmp_path, ckpt):
         load_checkpoint(path)
 
 
+def test_a_config_naming_a_huge_network_is_refused_before_anything_is_allocated(tmp_path, ckpt):
+    """A visitor may upload a checkpoint (the training lab loads one back): a 4 KB file whose config asks for a
+    hidden layer of 10^9 units (3 TB of weights) must be refused by its shapes, not built first."""
+    path = tmp_path / "huge.safetensors"
+    _write_raw(path, _tensors(ckpt), config=AEConfig(hidden=10**9, code_size=64).to_dict())
+    with pytest.raises(CheckpointError, match="shape mismatch"):
+        load_checkpoint(path)
+
+
 def test_missing_tensor_and_missing_stats(tmp_path, ckpt):
     tensors = _tensors(ckpt)
     del tensors["decoder.0.bias"], tensors["stats.std"]
