@@ -8,8 +8,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ae.models import Catalogue, Model, decode_one, encode_one
+from ae import visitors
+from ae.models import Catalogue, Model, decode_one, encode_one, renamed
 from ae.preprocess import InputError, open_image, preprocess
+from ae.visitors import YOURS, VisitorModels
 
 RANGE_MARGIN = 0.25  # sliders and /decode reach this fraction of the training range beyond each end
 
@@ -106,11 +108,15 @@ class Engine:
 
 
 class Engines:
-    """An Engine for each model of a catalogue, made once at start-up and shared by every visitor; `get` takes
-    a name a visitor or an API call sent and checks it against the catalogue (InputError listing the names)."""
+    """An Engine for each model of a catalogue, made once at start-up and shared by every visitor, and each
+    visitor's own model (ae.visitors: the name YOURS); `get` takes a name a visitor or an API call sent and checks
+    it against the catalogue (InputError listing the names)."""
 
-    def __init__(self, catalogue: Catalogue):
+    def __init__(self, catalogue: Catalogue, yours: VisitorModels | None = None):
+        if YOURS in catalogue.models:
+            raise ValueError(f"{YOURS!r} names each visitor's own model; a served model may not take that name")
         self.catalogue = catalogue
+        self.yours = yours if yours is not None else VisitorModels()
         self._engines = {name: Engine(model) for name, model in catalogue.models.items()}
 
     @property
@@ -118,7 +124,15 @@ class Engines:
         return self._engines[self.catalogue.default]
 
     def get(self, name: str | None = None) -> Engine:
+        if name == YOURS:
+            return self.yours.get(visitors.owner())
         return self._engines[self.catalogue.get(name).name]
+
+    def adopt(self, model: Model, nbytes: int) -> Engine:
+        """Make model the running event's visitor's own (YOURS); nbytes: its checkpoint's size, for the bound."""
+        engine = Engine(renamed(model, YOURS))
+        self.yours.put(visitors.owner(), engine, nbytes)
+        return engine
 
     def __iter__(self):
         return iter(self._engines.values())

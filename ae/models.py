@@ -107,7 +107,7 @@ class Catalogue:
             stem = Path(m.source).stem if m.source else ""
             candidates = [m.name, stem, *(f"{m.name}-{n}" for n in range(2, len(models) + 2))]
             name = next(c for c in candidates if c and c not in byname)
-            byname[name] = m if name == m.name else _renamed(m, name)
+            byname[name] = m if name == m.name else renamed(m, name)
             if m is default:
                 default = name
         if default not in byname:
@@ -140,7 +140,7 @@ class Catalogue:
                  "default": m.name == self.default, "description": m.describe()} for m in self.models.values()]
 
 
-def _renamed(model: Model, name: str) -> Model:
+def renamed(model: Model, name: str) -> Model:
     """A copy of a model under another name (it may be a frozen dataclass or any object)."""
     twin = copy.copy(model)
     object.__setattr__(twin, "name", name)

@@ -18,6 +18,7 @@ from gradio.exceptions import ComponentProcessingError, InvalidComponentError, I
 
 from ae.preprocess import InputError
 from ae.uploads import NOT_UPLOADED
+from ae.visitors import as_owner
 
 LOG = logging.getLogger("ae.app")
 UNFORESEEN = "Something went wrong with that input. Please try another one."
@@ -89,8 +90,9 @@ def refusal_by_gradio(e: Exception) -> str | None:
 def guard_events(blocks: gr.Blocks) -> bool:
     """Pass every event of blocks through the policy, Gradio's own refusals included: each becomes a gr.Error
     with a sentence for its sender and one log line; anything else that escapes a handler is logged with its
-    traceback and its sender told UNFORESEEN. Returns False (and changes nothing) if this Gradio's Blocks has
-    no process_api to wrap."""
+    traceback and its sender told UNFORESEEN. Each event runs as its session's visitor (ae.visitors.OWNER: whose
+    model "your-model" names; the handler's thread inherits it). Returns False (and changes nothing) if this
+    Gradio's Blocks has no process_api to wrap."""
     original = getattr(blocks, "process_api", None)
     if not inspect.iscoroutinefunction(original):
         LOG.warning("Gradio's Blocks.process_api is not as ae/ui/errors.py expects; its refusals keep their text")
@@ -98,13 +100,19 @@ def guard_events(blocks: gr.Blocks) -> bool:
 
     @functools.wraps(original)
     async def process_api(block_fn, *args, **kwargs):
+        session = kwargs.get("session_hash")
         try:
-            return await original(block_fn, *args, **kwargs)
-        except gr.Error:
-            raise
+            with as_owner(session if isinstance(session, str) else ""):
+                return await original(block_fn, *args, **kwargs)
+        except gr.Error as e:
+            if not e.print_exception:  # ours, logged already
+                raise
+            # Gradio's own refusal of a value (a slider's range, a choice not offered): one log line, no traceback
+            LOG.info("refused %s: %s", event_name(block_fn), e.message)
+            raise gr.Error(e.message, print_exception=False) from None
         except Exception as e:
+            event = event_name(block_fn)
             fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
-            event = getattr(fn, "api_name", None) or getattr(fn, "name", None) or "an event"
             message = refusal_by_gradio(e)
             if message is None and getattr(getattr(fn, "fn", None), "__module__", "").startswith("gradio."):
                 message = NOT_IN_FORM  # Gradio's own handlers (an example's loader) given what they cannot use
@@ -113,6 +121,10 @@ def guard_events(blocks: gr.Blocks) -> bool:
             else:
                 LOG.info("refused %s: %s", event, message)
             raise gr.Error(message, print_exception=False) from None
+
+    def event_name(block_fn) -> str:
+        fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
+        return str(getattr(fn, "api_name", None) or getattr(fn, "name", None) or "an event")
 
     blocks.process_api = process_api
     return True
