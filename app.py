@@ -17,23 +17,29 @@ import gradio as gr
 import torch
 
 from ae.checkpoint import DEFAULT_PATH
+from ae.data import count_digits, resolve_data_dir
 from ae.inference import Engines
-from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, latent_map, outliers, page, plane
-from ae.ui import sizes
+from ae.jobs import Jobs, OnDemand, backend_from_env
+from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, lab, latent_map, outliers, page
+from ae.ui import plane, sizes
 from ae.ui.context import Context
 from ae.ui.serve import endpoint_names, load_or_train
 from ae.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
+DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else ./data
 VIEWS = [("Draw and steer", "explore", explore), ("Code sizes", "sizes", sizes), ("2-number plane", "plane", plane),
          ("Interpolate", "interpolate", interpolate), ("Generate", "generate", generate),
          ("Denoise", "denoise", denoise), ("Classify", "classify", classifier), ("Latent map", "map", latent_map),
-         ("Outliers", "outliers", outliers), ("Curves", "curves", curves)]
+         ("Outliers", "outliers", outliers), ("Curves", "curves", curves), ("Train your own", "lab", lab)]
 
 SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for *_, view in VIEWS]))
 ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role
-CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES)
+# Training runs in worker processes (AE_TRAIN_WORKERS of them, 1 by default: the other core answers the page), or on
+# Ray when AE_TRAIN_CLUSTER names one; made when first needed, or at launch.
+LAB = OnDemand(lambda: Jobs(backend_from_env(DATA_DIR, workers=int(os.environ.get("AE_TRAIN_WORKERS", "1")))))
+CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=count_digits(DATA_DIR))
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 
@@ -47,4 +53,4 @@ with gr.Blocks(title=page.TITLE) as demo:
     api.build(CTX)
 
 if __name__ == "__main__":
-    page.serve(demo)
+    page.serve(demo, lab=LAB if CTX.lab_digits else None)

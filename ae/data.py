@@ -64,3 +64,20 @@ def _missing_message(root: Path, why: str) -> str:
         f"Put the four MNIST files (train-images-idx3-ubyte, ...) there, or point at a directory that has "
         f"them with --data-dir DIR or the {ENV_VAR} environment variable."
     )
+
+
+def count_digits(data_dir: str | os.PathLike | None = None, train: bool = True) -> int:
+    """How many digits a split's MNIST file in data_dir holds (its header's count), without loading it; 0 when
+    the file is missing or is not an MNIST image file."""
+    name = "train-images-idx3-ubyte" if train else "t10k-images-idx3-ubyte"
+    path = resolve_data_dir(data_dir) / "MNIST" / "raw" / name
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    if len(header) < 16 or int.from_bytes(header[:4], "big") != 2051:  # idx3, unsigned bytes
+        return 0
+    count = int.from_bytes(header[4:8], "big")
+    return count if size == 16 + count * 28 * 28 else 0

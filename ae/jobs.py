@@ -12,12 +12,14 @@ Everything here is thread-safe: a page polls from many threads at once.
 """
 
 import collections
+import contextlib
 import functools
 import itertools
 import multiprocessing
 import os
 import queue
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -284,7 +286,8 @@ class _Worker:
         self.inbox, self.outbox, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
         self.process = ctx.Process(target=_local_worker, args=(self.inbox, self.outbox, self.stop, data_dir),
                                    name="ae-train-worker", daemon=True)
-        self.process.start()
+        with _main_script_hidden():
+            self.process.start()
 
     def end(self, timeout: float = 5.0) -> None:
         if self.process.is_alive():
@@ -293,6 +296,26 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout)
+
+
+_START = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """A spawned process first runs the parent's main script (as __mp_main__), unless that script has no file
+    to run. `python app.py` loads every model and builds the whole page at import (its demo lives at module
+    level), which a worker needs none of; a worker of a script without a `__main__` guard would even run the
+    script. So the script's file is hidden while a worker starts; a main module run with `python -m` is
+    imported by name, as multiprocessing always does."""
+    main = sys.modules.get("__main__")
+    with _START:
+        path = main.__dict__.pop("__file__", None) if main is not None and main.__spec__ is None else None
+        try:
+            yield
+        finally:
+            if path is not None:
+                main.__file__ = path
 
 
 class LocalBackend:
@@ -501,3 +524,33 @@ def backend_from_env(data_dir: str | os.PathLike | None = None, workers: int = 1
     if address != "auto" and not address.startswith("ray://"):
         raise ValueError(f'{ENV_VAR} must be "auto" or "ray://HOST:PORT", got {address!r}')
     return RayBackend(address, data_dir=data_dir)
+
+
+class OnDemand:
+    """Jobs made when first needed, or ahead of time by start(): a server that may never train spawns no
+    workers, and one that starts them ahead gives its first visitor a warm worker (a cold one loads torch and
+    MNIST first, ~10 s on the 2-core machine)."""
+
+    def __init__(self, make: Callable[[], Jobs]):
+        self._make, self._jobs, self._lock = make, None, threading.Lock()
+
+    def get(self) -> Jobs:
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = self._make()
+            return self._jobs
+
+    def start(self) -> threading.Thread:
+        """Make the jobs and warm their workers in the background; returns the thread doing it."""
+        def warm():
+            backend = self.get().backend
+            if hasattr(backend, "wait_ready"):
+                backend.wait_ready()
+        thread = threading.Thread(target=warm, name="jobs-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        with self._lock:
+            if self._jobs is not None:
+                self._jobs.close()

@@ -30,10 +30,11 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def server():
-    """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests."""
+    """`python app.py` with the shipped checkpoint on a free local port, shared by the app and browser tests; its
+    training lab trains on the fixtures' 1,000 digits."""
     from ae.ui.app_server import AppServer
 
-    with AppServer() as s:
+    with AppServer(AE_DATA_DIR=str(FIXTURES)) as s:
         yield s
 
 

@@ -303,7 +303,7 @@ def test_an_upload_holds_one_image(cache_server):
     with httpx.Client(base_url=cache_server.url, timeout=60) as h:
         many = [("files", (f"d{i}.png", b"\x89PNG" + os.urandom(1000), "image/png")) for i in range(100)]
         r = h.post("/gradio_api/upload", files=many)
-        assert r.status_code == 400 and "one image per request" in r.text
+        assert r.status_code == 400 and "one file per request" in r.text
         r = h.post("/gradio_api/upload", files={"files": ("page.html", b"<script>alert(1)</script>", "text/html")})
         assert r.status_code == 400 and "Only images" in r.text
         r = h.post("/gradio_api/upload", files={"files": ("digit.png", b"\x89PNG" + os.urandom(1000), "image/png")})

@@ -379,6 +379,51 @@ def test_the_other_dimensions_open_and_steer(page):
     codes_match(page)
 
 
+def open_tab(page, name: str) -> None:
+    """Open a view's tab; on a narrow screen the tabs that do not fit sit under "More tabs"."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.is_visible():
+        tab.click()
+    else:
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text=name).click()
+
+
+def curve_points(page) -> int:
+    """How many points the lab's curves have, both lines together (0 before the first)."""
+    return page.locator("#lab-curve polyline").evaluate_all(
+        "(lines) => lines.reduce((n, l) => n + l.getAttribute('points').trim().split(' ').length, 0)")
+
+
+def test_train_your_own_learns_in_front_of_you_and_becomes_your_model(page, shot):
+    open_tab(page, "Train your own")
+    page.locator("#preset-over-compression").click()  # a 2-number code
+    expect(page.locator("#lab-estimate")).to_contain_text("over-compression", timeout=WAIT)
+    expect(page.locator("#lab-code-size input[type=number]")).to_have_value("2", timeout=WAIT)
+    epochs = page.locator("#lab-epochs input[type=number]")
+    epochs.fill("200")  # a few seconds on the fixtures' 1,000 digits: long enough to watch
+    epochs.press("Tab")
+    expect(page.locator("#lab-estimate")).to_contain_text("200,000 digit-passes", timeout=WAIT)
+    page.locator("#lab-train").click()
+    expect(page.locator("#lab-curve polyline").first).to_be_attached(timeout=WAIT)
+    first_points, first_recon = curve_points(page), page.locator("#lab-recon img").get_attribute("src")
+    shot("lab-training.png")
+    expect(page.locator("#lab-status")).to_contain_text("Done", timeout=WAIT)
+    assert curve_points(page) > first_points  # the curve grew while it learned
+    expect(page.locator("#lab-recon img")).not_to_have_attribute("src", first_recon, timeout=WAIT)
+    assert page.locator("#lab-scatter circle").count() == 500  # the fixtures' test digits, by their code
+    assert "python -m ae.train" in page.locator("#lab-command textarea").input_value()
+    expect(page.locator("#lab-download a").first).to_be_attached(timeout=WAIT)
+    shot("lab-done.png")
+    open_tab(page, "Draw and steer")
+    pick_model(page, "your model")
+    expect(page.locator("#sliders input[data-dim]")).to_have_count(2, timeout=WAIT)
+    expect(page.locator("#message")).to_contain_text("your-model", timeout=WAIT)
+    draw_seven(page)
+    expect(page.locator("#message")).to_contain_text("Reconstruction error", timeout=WAIT)
+    assert len(page.locator("#code-numbers textarea").input_value().strip("[]").split(",")) == 2
+
+
 def test_first_launch_progress_page_turns_into_the_app(browser):
     """A visitor who opens the address while the first checkpoint trains sees the training log, and then
     the app without reloading by hand (ae/ui/serve.py; app.py serves in the same way)."""

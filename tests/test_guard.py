@@ -173,7 +173,7 @@ def test_one_image_uploads():
 
 
 @pytest.mark.parametrize(("files", "words"), [
-    ((("a.png", b"1"), ("b.png", b"2")), b"one image per request"),
+    ((("a.png", b"1"), ("b.png", b"2")), b"one file per request"),
     ((("page.html", b"<script>alert(1)</script>"),), b"Only images"),
     ((("digit.svg", b"<svg/>"),), b"Only images"),
     ((("noname", b"1"),), b"Only images"),

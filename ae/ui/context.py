@@ -18,6 +18,9 @@ class Context:
     current: gr.State | None = None  # the visitor's current (28, 28) model input (None while there is none)
     chosen: gr.State | None = None  # the name of the visitor's model
     loader: object = None  # the first view's handlers: show_input(x, note) fills its outputs (loader.outputs)
+    picker: gr.Dropdown | None = None  # the first view's model picker: the lab adds the visitor's model to it
+    lab: object = None  # ae.jobs.OnDemand: the training jobs (None: this server does not train)
+    lab_digits: int = 0  # MNIST training digits the training workers can read (0: none, so no training)
 
     @property
     def trusted(self) -> tuple[Path, ...]:

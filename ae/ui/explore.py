@@ -55,7 +55,10 @@ class Handlers:
 
     def chart(self, code: np.ndarray, engine: Engine) -> str:
         stats = engine.stats
-        return code_chart(code, self.scales[engine.name],
+        scale = self.scales.get(engine.name)  # a visitor's own model has none made ahead
+        if scale is None:
+            scale = chart_scale(stats.mean.numpy(), stats.std.numpy())
+        return code_chart(code, scale,
                           typical=((stats.mean - stats.std).numpy(), (stats.mean + stats.std).numpy()))
 
     def status(self, result: Result, engine: Engine) -> str:
@@ -209,7 +212,7 @@ def build(ctx: Context) -> Context:
                 concurrency_limit=None, **ui)
     picker.input(h.on_choose, [picker, current], [chosen, steering, sliders, *shown_outputs[:6]],
                  api_name="choose_model", concurrency_limit=IMAGE_CONCURRENCY, **ui)
-    return replace(ctx, current=current, chosen=chosen, loader=h)
+    return replace(ctx, current=current, chosen=chosen, loader=h, picker=picker)
 
 
 ENDPOINTS = ("draw", "upload", "slide", "reset", "choose_model")  # the api_names build registers

@@ -39,8 +39,10 @@ UPLOAD_ROUTE = "/gradio_api/upload"
 ROUTE_LIMITS = {UPLOAD_ROUTE: UPLOAD_LIMIT, "/gradio_api/component_server": SKETCH_LIMIT}  # the rest: JSON_LIMIT
 STREAMED = (UPLOAD_ROUTE,)  # passed on as they arrive; every other body is read whole first
 FILES_PER_UPLOAD = 1  # the page and gradio_client upload one file per request
-# What the app's image reader opens (ae.preprocess.FORMATS); anything else would only make the app a file host.
+# What the app's image reader opens (ae.preprocess.FORMATS), and the training lab's checkpoints (read by ae.artifacts'
+# strict loader); anything else would only make the app a file host.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+UPLOAD_SUFFIXES = IMAGE_SUFFIXES | {".safetensors"}
 BODY_SECONDS = 120  # a whole body must arrive within this (10 MB at under 1 Mbit/s); slower clients are cut off
 FILE_ROUTE = "/gradio_api/file="
 COMPONENT_ROUTE = "/gradio_api/component_server"
@@ -100,14 +102,14 @@ class UploadCheck:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.disposition)
         if options.get(b"name") != b"files" or b"filename" not in options:
-            raise Refused(400, "An upload holds one part, the image, as the field 'files' with its file name.")
+            raise Refused(400, "An upload holds one part, the file, as the field 'files' with its file name.")
         self.files += 1
         if self.files > FILES_PER_UPLOAD:
-            raise Refused(400, f"Upload one image per request (this one holds more than {FILES_PER_UPLOAD}).")
+            raise Refused(400, f"Upload one file per request (this one holds more than {FILES_PER_UPLOAD}).")
         name = options[b"filename"].decode("utf-8", "replace")
-        if PurePosixPath(name.replace("\\", "/")).suffix.lower() not in IMAGE_SUFFIXES:
-            raise Refused(400, f"Only images can be uploaded here ({', '.join(sorted(IMAGE_SUFFIXES))}); "
-                               f"{name[:60]!r} is not named as one.")
+        if PurePosixPath(name.replace("\\", "/")).suffix.lower() not in UPLOAD_SUFFIXES:
+            raise Refused(400, f"Only images ({', '.join(sorted(IMAGE_SUFFIXES))}) and .safetensors checkpoints can "
+                               f"be uploaded here; {name[:60]!r} is not named as either.")
 
 
 class RequestGuard:

@@ -52,8 +52,9 @@ API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reco
             "API* at the bottom of the page.")
 
 
-def serve(demo: gr.Blocks) -> None:
-    """Launch the page (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply, as on Hugging Face Spaces)."""
+def serve(demo: gr.Blocks, lab=None) -> None:
+    """Launch the page (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply, as on Hugging Face Spaces); lab: the training
+    jobs (ae.jobs.OnDemand) to start now, so that the first run finds its worker warm."""
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     LOG.setLevel(logging.INFO)  # one line per refused input
     sessions.install()  # a new session no longer renders every component's config (ae/ui/sessions.py)
@@ -61,6 +62,8 @@ def serve(demo: gr.Blocks) -> None:
     guard_events(demo)  # Gradio's own refusals reach their sender as a sentence, and the log as one line
     header_deadline()  # a connection whose headers dawdle is closed (ae/ui/guard.py)
     keeper = keep_cache(demo)
+    if lab is not None:
+        lab.start()
     # show_error=False: every event's errors are gr.Error after guard_events, and are shown all the same; anything
     # else Gradio raises outside an event reaches the client without its text.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,

@@ -176,32 +176,39 @@ def mse_plot(figures: list[dict]) -> str:
 
 
 def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch", y_label: str = "MSE (log scale)",
-              marks: list[tuple[int, str]] = ()) -> str:
+              marks: list[tuple[int, str]] = (), xs: list[float] | None = None, x_end: float | None = None) -> str:
     """SVG: each (name, colour, values per epoch) as a line on a log y-axis; non-finite values are left out.
-    marks: (epoch, text) pairs drawn as dashed vertical lines."""
+    marks: (epoch, text) pairs drawn as dashed vertical lines. xs: the x of each value (default 1, 2, ...);
+    x_end: where the x-axis ends (default the last x), so that a curve still growing keeps its scale."""
     w, h, left, bottom, pad = 560, 260, 56, 34, 14
-    finite = [v for _, _, values in series for v in values if np.isfinite(v) and v > 0]
+    ticks = None
+    finite = [v for _, _, values in series for v in values if v is not None and np.isfinite(v) and v > 0]
     if not finite:
-        return "<p>No curve to draw.</p>"
+        return "<p>No curve to draw yet.</p>"
     n = max(len(values) for _, _, values in series)
+    if xs is None:
+        xs, ticks = list(range(1, n + 1)), sorted({1, n, *(round(n * f) for f in (0.25, 0.5, 0.75))})
+    x0, x1 = min(xs[0], 0 if x_end else xs[0]), max(xs[-1], x_end or xs[-1])
+    if x_end or ticks is None:
+        ticks = [x0 + (x1 - x0) * f for f in (0, 0.25, 0.5, 0.75, 1)]
 
-    def px(epoch: float) -> float:
-        return left + (epoch - 1) / max(n - 1, 1) * (w - left - pad)
+    def px(x: float) -> float:
+        return left + (x - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
 
     py, grid = _log_y_axis(finite, pad, h - bottom, left, w - pad)
     parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{y_label} by {x_label}">', *grid]
-    for epoch in sorted({1, n, *(round(n * f) for f in (0.25, 0.5, 0.75))}):
-        parts.append(f'<text x="{px(epoch):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
-                     f'fill="#6b7280">{epoch}</text>')
+    for tick in ticks:
+        parts.append(f'<text x="{px(tick):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
+                     f'fill="#6b7280">{tick:.3g}</text>')
     for epoch, text in marks:
         parts.append(f'<line x1="{px(epoch):.1f}" x2="{px(epoch):.1f}" y1="{pad}" y2="{h - bottom}" stroke="#9ca3af" '
                      f'stroke-dasharray="4 3"/><text x="{px(epoch) - 4:.1f}" y="{pad + 10}" font-size="10" '
                      f'text-anchor="end" fill="#374151">{text}</text>')
     for i, (name, colour, values) in enumerate(series):
         runs, run = [], []
-        for epoch, v in enumerate(values, start=1):
-            if np.isfinite(v) and v > 0:
-                run.append(f"{px(epoch):.1f},{py(v):.1f}")
+        for x, v in zip(xs, values, strict=False):
+            if v is not None and np.isfinite(v) and v > 0:
+                run.append(f"{px(x):.1f},{py(v):.1f}")
             elif run:
                 runs, run = [*runs, run], []
         runs = [*runs, run] if run else runs
@@ -253,3 +260,27 @@ def probability_bars(p: np.ndarray) -> str:
                      f'<text x="{(d + 0.5) * bw:.1f}" y="{h - bottom - bar - 4:.1f}" font-size="10" '
                      f'text-anchor="middle" fill="#6b7280">{v * 100:.0f}%</text>')
     return "".join(parts) + "</svg>"
+
+
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                 "#17becf")  # one per digit 0-9 (matplotlib's tab10)
+
+
+def code_scatter(codes: np.ndarray, labels: np.ndarray) -> str:
+    """SVG: (N, 2) codes as dots coloured by their digit (N,), with a key; axes fitted to the codes."""
+    w = h = 320
+    pad = 12
+    codes = np.asarray(codes, dtype=np.float64)
+    ok = np.isfinite(codes).all(axis=1)
+    codes, labels = codes[ok], np.asarray(labels)[ok]
+    if not len(codes):
+        return "<p>No codes to draw.</p>"
+    lo, hi = codes.min(0), codes.max(0)
+    span = np.maximum(hi - lo, 1e-9)
+    xy = pad + (codes - lo) / span * (w - 2 * pad)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{h - y:.1f}" r="2.2" fill="{CLASS_COLOURS[int(c) % 10]}"/>'
+                   for (x, y), c in zip(xy, labels, strict=True))
+    key = "".join(f'<span style="color:{colour}">● {d}</span> ' for d, colour in enumerate(CLASS_COLOURS))
+    return (f'<svg viewBox="0 0 {w} {h}" class="code-scatter" role="img" aria-label="the 2-number codes of '
+            f'{len(codes)} test digits, coloured by digit"><rect width="{w}" height="{h}" fill="white"/>{dots}</svg>'
+            f'<div class="scatter-key">{key}</div>')

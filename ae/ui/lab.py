@@ -1,0 +1,359 @@
+"""Train your own: the learner sets up a run, presses Train and watches the model learn; the model it ends with
+becomes "your model" in every view. `build(ctx)` adds the view.
+
+The run itself goes through ae.jobs (worker processes or Ray, a queue in front); this view only submits, polls
+(a gr.Timer, several times a second while a run is queued or running) and draws what the run reports.
+"""
+
+import functools
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+
+from ae import artifacts, lab
+from ae.checkpoint import CheckpointError
+from ae.inference import Engine, Engines
+from ae.jobs import FINISHED, OnDemand
+from ae.lab import PRESETS, RANGES, LabSettings, check_settings, command_for, estimate_seconds
+from ae.models import models_from
+from ae.preprocess import InputError
+from ae.ui.api import saved_file, saved_png
+from ae.ui.checks import choice, number
+from ae.ui.errors import on_page
+from ae.ui.inputs import uploaded
+from ae.ui.render import code_scatter, grid_image, line_plot
+from ae.visitors import YOURS, owner
+
+POLL_SECONDS = 0.3  # the page asks for news this often while a run is queued or running
+TRAIN, TEST = "rgb(37,99,235)", "rgb(234,88,12)"
+SCATTER_CAPTION = ("<p><b>Where test digits land in the 2-number code</b>, one dot each, coloured by digit: watch the "
+                   "classes pull apart as it learns.</p>")
+FIELDS = ("kind", "code_size", "hidden", "digits", "epochs", "lr_power", "schedule", "noise", "code_activation",
+          "seed", "batch_size")  # the page's inputs, in order; lr_power is log10 of the learning rate
+LR_POWER = (math.log10(RANGES["lr"][0]), math.log10(RANGES["lr"][1]))
+EXPLAIN = """### Train your own autoencoder and watch it learn
+Choose the settings (or a preset that makes one of the tutorial's warnings happen) and press **Train**. The
+server trains the network on real MNIST digits and this page redraws as it learns: the **training loss** (on
+the digits it learns from) and the **test MSE** (on 1,000 test digits it never sees), what it rebuilds from 8
+test digits, and for a 2-number code where 1,000 test digits land. **Stop** ends the run and keeps the model as
+it is. When the run ends, the model is **your model** in the Model menu of the first tab, so every view can
+use it, and you can download it with the command that rebuilds it."""
+MEANINGS = {
+    "kind": "the kind of network (more kinds to come)",
+    "code_size": "numbers in the code: 2 can be drawn as a plane; small codes lose detail",
+    "hidden": "units in the hidden layer on each side of the code",
+    "digits": "training digits (the first N of MNIST's 60,000): few digits invite overfitting",
+    "epochs": "passes over the training digits",
+    "lr_power": "Adam's learning rate as a power of ten (-3 is 0.001): too high sticks, too low crawls",
+    "schedule": "constant, as the tutorial; or one-cycle: warm up, then decay",
+    "noise": "noise added to each training digit (0 = plain autoencoder, above 0 = denoising)",
+    "code_activation": "linear code, or ReLU as the tutorial has it (ReLU can leave numbers stuck at 0)",
+    "seed": "the same seed and settings give the same weights on the CPU",
+    "batch_size": "digits per Adam step",
+}
+
+
+def lr_of_power(power) -> float:
+    """The learning rate of a power of ten from the page, to 2 significant digits (-2.52 is 0.003, as people
+    write learning rates, and as the command shows it)."""
+    power = number("The learning rate's power of ten", power, *LR_POWER)
+    low, high = RANGES["lr"]
+    return min(high, max(low, float(f"{10.0 ** power:.2g}")))
+
+
+def settings_from_page(values, available: int) -> LabSettings:
+    """The page's inputs (FIELDS order) -> checked settings; InputError for anything off, whatever was sent."""
+    if not isinstance(values, (list, tuple)) or len(values) != len(FIELDS):
+        raise InputError(f"Training takes {len(FIELDS)} settings: {', '.join(FIELDS)}.")
+    raw = dict(zip(FIELDS, values, strict=True))
+    raw["lr"] = lr_of_power(raw.pop("lr_power"))
+    settings = check_settings(raw)
+    if settings.digits > available:
+        raise InputError(f"digits must be at most {available:,} here (the training digits this server has); got "
+                         f"{settings.digits:,}.")
+    return settings
+
+
+def page_values(settings: LabSettings) -> list:
+    """Settings as the page's inputs (FIELDS order)."""
+    values = settings.to_dict()
+    values["lr_power"] = round(math.log10(values.pop("lr")), 2)
+    return [values[name] for name in FIELDS]
+
+
+def estimate_line(settings: LabSettings) -> str:
+    work = settings.digits * settings.epochs
+    return (f"**About {estimate_seconds(settings):.0f} s** on this server ({work:,} digit-passes of the "
+            f"{lab.MAX_WORK:,} one run may take; a run stops at {lab.WALL_CLOCK_CAP:g} s) · learning rate "
+            f"{settings.lr:g}")
+
+
+@dataclass
+class Progress:
+    """What the page knows of the visitor's run: the job, how far it has read, and what it draws."""
+
+    job: str = ""
+    cursor: int = 0
+    settings: dict = field(default_factory=dict)
+    epochs: list = field(default_factory=list)  # x of each curve point (fractional epochs)
+    train: list = field(default_factory=list)
+    test: list = field(default_factory=list)
+    inputs: np.ndarray | None = None  # (8, 28, 28) uint8
+    recon: np.ndarray | None = None
+    codes: np.ndarray | None = None  # (N, 2) for a 2-number code
+    labels: np.ndarray | None = None
+    end: dict | None = None
+
+    def take(self, message: dict) -> bool:
+        """Fold in one message of the run; returns whether the pictures changed."""
+        kind = message.get("kind")
+        if kind == "start":
+            self.inputs = message["inputs"]
+            return False
+        if kind == "progress":
+            self.epochs.append(message["epoch"])
+            self.train.append(message["train_loss"])
+            self.test.append(message["test_mse"])
+            self.recon = message["reconstructions"]
+            if "codes" in message:
+                self.codes, self.labels = message["codes"], message["labels"]
+            return True
+        if kind == "end":
+            self.end = message
+        return False
+
+
+def curve(p: Progress) -> str:
+    if not p.epochs:
+        return "<p>The curve appears with the first step.</p>"
+    return line_plot([("training loss", TRAIN, p.train), ("test MSE (1,000 test digits)", TEST, p.test)],
+                     xs=p.epochs, x_end=p.settings.get("epochs"))
+
+
+def pictures(p: Progress) -> str | None:
+    """The 8 test digits above what the model rebuilds from them, as a PNG in the cache."""
+    if p.inputs is None or p.recon is None:
+        return None
+    both = np.concatenate([p.inputs, p.recon]).astype(np.float32) / 255
+    return saved_png(grid_image(both, len(p.inputs), scale=3))
+
+
+def status_line(state: str, status, p: Progress) -> str:
+    if state == "queued":
+        return (f"⏳ **Waiting: number {status.place} in the queue**, about {status.wait_seconds:.0f} s to wait "
+                f"(this server trains one run at a time), then about {status.estimate_seconds:.0f} s to train.")
+    if state == "running" and p.inputs is None:
+        return "⚙️ **Starting**: the training process is getting ready (a few seconds when it starts cold)."
+    if state == "running":
+        done = f", epoch {p.epochs[-1]:.2f} of {p.settings.get('epochs')}" if p.epochs else ""
+        last = f" · test MSE {p.test[-1]:.4f}" if p.test else ""
+        return f"🏃 **Training**: {status.elapsed_seconds:.0f} s of about {status.estimate_seconds:.0f}{done}{last}"
+    if state == "failed":
+        return f"⚠️ The run failed: {status.error}"
+    end = p.end or {}
+    why = {"stopped": "You stopped it"}.get(end.get("stopped"), f"It hit {end.get('stopped')}") \
+        if end.get("stopped") else "Done"
+    mse = f" Test MSE {end['test_mse']:.4f}." if isinstance(end.get("test_mse"), float) else ""
+    return (f"✅ **{why}** after {end.get('seconds', 0):.1f} s.{mse} It is now **your model**: pick \"your model\" "
+            "in the Model menu of the first tab, and the other views follow.")
+
+
+def yours_choice(engine: Engine) -> tuple[str, str]:
+    mse = engine.model.test_mse
+    return (f"your model: {engine.model.kind}, {engine.code_size} numbers"
+            + (f", test MSE {mse:.4f}" if mse is not None else ""), YOURS)
+
+
+class Handlers:
+    """The view's events; per-visitor state (Progress) comes in and goes out through gr.State."""
+
+    def __init__(self, engines: Engines, jobs: OnDemand, available: int, catalogue_choices: list):
+        self.engines, self.jobs, self.available = engines, jobs, available
+        self.catalogue_choices = catalogue_choices  # the model picker's entries besides the visitor's own
+        self.on_estimate = on_page("lab estimate", lambda m: f"⚠️ {m}")(self._estimate)
+        self.on_train = on_page("lab train", self.not_started)(self._train)
+        self.on_poll = on_page("lab poll", self.poll_failed)(self._poll)
+        self.on_stop = on_page("lab stop", lambda m: f"⚠️ {m}")(self._stop)
+        self.on_preset = on_page("lab preset", self.no_preset)(self._preset)
+        self.on_load = on_page("lab load", self.not_loaded)(self._load)
+
+    def _estimate(self, *values) -> str:
+        return estimate_line(settings_from_page(values, self.available))
+
+    def _preset(self, name) -> tuple:
+        preset = PRESETS[choice("preset", name, list(PRESETS))]
+        settings = preset.settings
+        if settings.digits > self.available:  # a server with fewer digits: as many as it has
+            settings = lab.with_changes(settings, digits=self.available)
+        return (*page_values(settings), f"**{name}**: {preset.meaning}. " + estimate_line(settings))
+
+    def no_preset(self, message: str) -> tuple:
+        return (*[gr.skip()] * len(FIELDS), f"⚠️ {message}")
+
+    def _train(self, progress, *values) -> tuple:
+        settings = settings_from_page(values, self.available)
+        jobs = self.jobs.get()
+        if isinstance(progress, Progress) and progress.job and progress.end is None:
+            try:  # a run of the visitor's still going: this one replaces it
+                if jobs.status(progress.job).state not in FINISHED:
+                    jobs.stop(progress.job)
+            except InputError:
+                pass
+        job = jobs.submit(settings, owner=owner())
+        p = Progress(job=job, settings=settings.to_dict())
+        status = jobs.status(job)
+        return (p, status_line(status.state, status, p), curve(p), None, "", gr.Timer(active=True),
+                gr.skip(), gr.skip(), gr.skip())
+
+    def not_started(self, message: str) -> tuple:
+        return (gr.skip(), f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                gr.skip())
+
+    def _poll(self, progress) -> tuple:
+        """News of the visitor's run: status, curve, pictures; at its end, the model becomes theirs."""
+        if not isinstance(progress, Progress) or not progress.job:
+            return (progress, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip(),
+                    gr.skip(), gr.skip())
+        jobs = self.jobs.get()
+        status = jobs.status(progress.job)
+        new, progress.cursor = jobs.messages(progress.job, progress.cursor)
+        changed = [progress.take(m) for m in new]
+        drawn = (curve(progress), pictures(progress) if any(changed) else gr.skip(),
+                 SCATTER_CAPTION + code_scatter(progress.codes, progress.labels)
+                 if progress.codes is not None and any(changed) else gr.skip())
+        if status.state not in FINISHED:
+            return (progress, status_line(status.state, status, progress), *drawn, gr.Timer(active=True),
+                    gr.skip(), gr.skip(), gr.skip())
+        blob = jobs.result(progress.job)
+        if blob is None:  # failed, or stopped while it waited
+            line = status_line("failed", status, progress) if status.state == "failed" else "⏹ Stopped while waiting."
+            return (progress, line, *drawn, gr.Timer(active=False), gr.skip(), gr.skip(), gr.skip())
+        name = f"your-model-{progress.settings['code_size']}-seed{progress.settings['seed']}.safetensors"
+        engine = self.adopt(blob, name)
+        command = command_for(LabSettings(**progress.settings), out=name, data_dir="DIR_WITH_MNIST")
+        return (progress, status_line(status.state, status, progress), *drawn, gr.Timer(active=False),
+                self.picker(engine), saved_file(blob, name), command)
+
+    def poll_failed(self, message: str) -> tuple:
+        return (gr.skip(), f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip(),
+                gr.skip(), gr.skip())
+
+    def adopt(self, blob: bytes, name: str) -> Engine:
+        """A checkpoint's bytes -> the visitor's own model (the one model a servable artifact holds)."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, name)
+            with open(path, "wb") as f:
+                f.write(blob)
+            try:
+                loaded = artifacts.load(path)
+            except CheckpointError as e:
+                raise InputError(f"That is not a checkpoint this app can use: {e.problem}") from None
+        found = models_from(name, loaded)
+        if len(found) != 1:
+            raise InputError(f"That file holds a {getattr(loaded, 'kind', 'file')!r}, not a model (an autoencoder "
+                             "checkpoint, as this tab downloads, is one).")
+        return self.engines.adopt(found[0], len(blob))
+
+    def picker(self, engine: Engine):
+        return gr.update(choices=[*self.catalogue_choices, yours_choice(engine)])
+
+    def _stop(self, progress) -> str:
+        if not isinstance(progress, Progress) or not progress.job:
+            return "No run to stop."
+        self.jobs.get().stop(progress.job)
+        return "⏹ Stopping: the model is kept as it is now."
+
+    def _load(self, payload) -> tuple:
+        """An uploaded checkpoint (this tab's download, or any autoencoder checkpoint) becomes your model."""
+        if not isinstance(payload, dict):
+            raise InputError("Choose a .safetensors checkpoint to load.")
+        blob = uploaded(payload).getvalue()
+        engine = self.adopt(blob, os.path.basename(str(payload.get("orig_name") or "checkpoint.safetensors"))[:64])
+        return (f"✅ Loaded: {engine.describe()}. It is now **your model** in the Model menu of the first tab.",
+                self.picker(engine))
+
+    def not_loaded(self, message: str) -> tuple:
+        return f"⚠️ {message}", gr.skip()
+
+
+ENDPOINTS = ("lab_estimate", "lab_train", "lab_poll", "lab_stop", "lab_load")
+
+
+def build(ctx) -> None:
+    """Add the view (inside the tab being built)."""
+    if ctx.lab is None or ctx.picker is None:
+        gr.Markdown("Training is not offered by this server.")
+        return
+    available = ctx.lab_digits
+    if not available:
+        gr.Markdown(f"{EXPLAIN}\n\n⚠️ Training needs MNIST's files on the server, and it has none: put the four "
+                    "files in `data/MNIST/raw` (or point `AE_DATA_DIR` at a folder that has them) and restart.")
+        return
+    from ae.ui.explore import choices
+
+    h = Handlers(ctx.engines, ctx.lab, available, choices(ctx.engines))
+    default = LabSettings(digits=min(LabSettings.digits, available))
+    gr.Markdown(EXPLAIN)
+    with gr.Row(elem_classes="presets"):
+        preset_buttons = [(name, gr.Button(name, size="sm", elem_id=f"preset-{name}")) for name in PRESETS]
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            inputs = {
+                "kind": gr.Dropdown(list(lab.KINDS), value=default.kind, label="model kind"),
+                "code_size": gr.Slider(*RANGES["code_size"], value=default.code_size, step=1, label="code size"),
+                "hidden": gr.Slider(*RANGES["hidden"], value=default.hidden, step=16, label="hidden width"),
+                "digits": gr.Slider(RANGES["digits"][0], available, value=default.digits, step=100,
+                                    label="training digits"),
+                "epochs": gr.Slider(*RANGES["epochs"], value=default.epochs, step=1, label="epochs"),
+                "lr_power": gr.Slider(*LR_POWER, value=page_values(default)[FIELDS.index("lr_power")], step=0.1,
+                                      label="learning rate (power of ten)"),
+                "schedule": gr.Radio(list(lab.SCHEDULES), value=default.schedule, label="schedule"),
+                "noise": gr.Slider(*RANGES["noise"], value=default.noise, step=0.05, label="denoising noise"),
+                "code_activation": gr.Radio(list(lab.CODE_ACTIVATIONS), value=default.code_activation,
+                                            label="code activation"),
+                "seed": gr.Number(default.seed, precision=0, minimum=0, maximum=RANGES["seed"][1], label="seed"),
+                "batch_size": gr.Slider(*RANGES["batch_size"], value=default.batch_size, step=16,
+                                        label="batch size"),
+            }
+            for name, component in inputs.items():
+                component.info = MEANINGS[name]
+                component.elem_id = f"lab-{name.replace('_', '-')}"
+            estimate = gr.Markdown(estimate_line(default), elem_id="lab-estimate")
+            with gr.Row():
+                train = gr.Button("Train", variant="primary", elem_id="lab-train")
+                stop = gr.Button("Stop", variant="stop", elem_id="lab-stop")
+        with gr.Column(scale=2, min_width=320):
+            status = gr.Markdown("Press **Train** to start.", elem_id="lab-status", elem_classes="status")
+            plot = gr.HTML("<p>The curve appears with the first step.</p>", elem_id="lab-curve")
+            gr.Markdown("**8 test digits (top) and what the model rebuilds from them (bottom)**",
+                        elem_classes="caption")
+            recon = gr.Image(label="test digits and their reconstructions", show_label=False, interactive=False,
+                             format="png", elem_id="lab-recon", elem_classes="pixelated")
+            scatter = gr.HTML("", elem_id="lab-scatter")
+            command = gr.Textbox(label="The command that rebuilds your model (same seed: the same weights on the "
+                                       "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)", interactive=False,
+                                 buttons=["copy"], elem_id="lab-command")
+            download = gr.File(label="Your model's checkpoint (serve it with AE_CHECKPOINT=file python app.py)",
+                               interactive=False, elem_id="lab-download")
+            checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
+                                 file_types=[".safetensors"], type="filepath", elem_id="lab-load")
+    progress = gr.State(None)
+    timer = gr.Timer(POLL_SECONDS, active=False)
+
+    values = list(inputs.values())
+    ui = dict(api_visibility="undocumented", show_progress="hidden")
+    gr.on([c.change for c in values], h.on_estimate, values, estimate, api_name="lab_estimate",
+          trigger_mode="always_last", concurrency_limit=None, **ui)
+    for name, button in preset_buttons:
+        button.click(functools.partial(h.on_preset, name), None, [*values, estimate], concurrency_limit=None,
+                     api_visibility="private", show_progress="hidden")
+    polled = [progress, status, plot, recon, scatter, timer, ctx.picker, download, command]
+    train.click(h.on_train, [progress, *values], polled, api_name="lab_train", concurrency_limit=4, **ui)
+    timer.tick(h.on_poll, progress, polled, api_name="lab_poll", concurrency_limit=8, **ui)
+    stop.click(h.on_stop, progress, status, api_name="lab_stop", concurrency_limit=None, **ui)
+    checkpoint.upload(h.on_load, checkpoint, [status, ctx.picker], api_name="lab_load", preprocess=False,
+                      concurrency_limit=2, **ui)
