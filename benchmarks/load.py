@@ -2,6 +2,8 @@
 
     GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.load throughput --clients 1 4 16 --seconds 15
     GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.load classroom --visitors 30 --seconds 60
+    GRADIO_ANALYTICS_ENABLED=False python -m benchmarks.load classroom --visitors 30 --trainers 10 \
+        --data-dir ../shared/data
 
 throughput: each client calls /decode in a loop with codes of its own and checks every picture against the
 model called directly (a wrong or mixed-up answer counts as an error); prints decodes per second,
@@ -11,7 +13,11 @@ p50/p95 and errors for each client count. Each call is a new Gradio session, as 
 classroom: each visitor (one Gradio session, as a browser tab is) draws (a /reconstruct of a 280x280
 drawing) and then drags sliders in bursts (the page's /slide event, a code every 400 ms, as the in-page
 decoder sends them, or every 16 ms with --server-decodes, as a page without it does); prints p50/p95 per
-event kind, errors, the server's CPU use and its memory.
+event kind, errors, the server's CPU use and its memory. With --trainers N, the first N visitors instead press
+Train in the training lab at once (the default run: 10,000 digits, 5 epochs, code 16, on MNIST from --data-dir)
+and poll as the page does (lab_poll every 0.3 s) until their run ends: the figures then hold each trainer's time
+from Train to the first curve point and to the end, the queue's waits, and, once every visitor holds a model of
+their own (the others load a trainer's checkpoint), the server's memory.
 
 All traffic goes to a server this script starts on 127.0.0.1, and every loop ends by itself.
 """
@@ -19,6 +25,7 @@ All traffic goes to a server this script starts on 127.0.0.1, and every loop end
 import argparse
 import os
 import random
+import re
 import threading
 import time
 from pathlib import Path
@@ -110,15 +117,66 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, slide_every: float) -> dict:
+def trainer(server: AppServer, i: int, lock: threading.Lock, times: dict, errors: list, done: list) -> None:
+    """A visitor who presses Train at once and watches: lab_train, then lab_poll every 0.3 s until the run ends."""
+    from ae.lab import LabSettings
+    from ae.ui.lab import POLL_SECONDS, page_values
+
+    session = f"visitor-{i}"
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        start = time.perf_counter()
+        try:
+            line = http_call(http, "lab_train", [None, *page_values(LabSettings())], session=session)[1]
+            first = None
+            while True:
+                out = http_call(http, "lab_poll", [None], session=session)
+                if first is None and "<polyline" in str(out[2]):
+                    first = time.perf_counter() - start
+                if not str(out[1]).startswith(("⏳", "🏃", "⚙️")):
+                    break
+                time.sleep(POLL_SECONDS)
+        except (CallError, RuntimeError, httpx.HTTPError) as e:
+            with lock:
+                errors.append(f"train: {str(e)[:80]}")
+            return
+        with lock:
+            times["train_to_first_point"].append(first * 1000 if first is not None else float("nan"))
+            times["train_to_end"].append((time.perf_counter() - start) * 1000)
+            place = re.search(r"number (\d+) in the queue", line)
+            times["queue_place"].append(int(place[1]) if place else 0)
+            if "Done" in str(out[1]):
+                done.append(out[7])  # the checkpoint, in the server's cache
+            else:
+                errors.append(f"train: {str(out[1])[:80]}")
+
+
+def warm_up_training(server: AppServer) -> None:
+    """One small run, so that the classroom finds the training worker warm, as it is a minute after start-up."""
+    from ae.lab import LabSettings
+    from ae.ui.lab import page_values
+
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http_call(http, "lab_train", [None, *page_values(LabSettings(digits=100, epochs=1))], session="warm-up")
+        while str(http_call(http, "lab_poll", [None], session="warm-up")[1]).startswith(("⏳", "🏃", "⚙️")):
+            time.sleep(0.3)
+
+
+def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, slide_every: float,
+              trainers: int = 0) -> dict:
     lock = threading.Lock()
     times: dict[str, list[float]] = {"reconstruct": [], "slide": []}
+    if trainers:
+        times.update(train_to_first_point=[], train_to_end=[], queue_place=[])
+        warm_up_training(server)
     errors: list[str] = []
+    checkpoints: list = []
     stop = time.monotonic() + seconds
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / "ae-classroom"
     folder.mkdir(exist_ok=True)
 
     def visitor(i: int) -> None:
+        if i < trainers:
+            return trainer(server, i, lock, times, errors, checkpoints)
         rng = random.Random(i)
         path = drawing(folder / f"visitor-{i}.png", rng)
         time.sleep(rng.random() * 4)  # they do not all start at once
@@ -153,12 +211,28 @@ def classroom(server: AppServer, engine: Engine, visitors: int, seconds: float, 
     pid = server.proc.pid
     cpu0, rss0 = cpu_seconds(pid), rss_mb(pid)
     elapsed = in_threads(visitor, visitors)
-    return {"visitors": visitors, "seconds": round(elapsed, 1),
-            **{f"{k}_calls": len(v) for k, v in times.items()},
-            **{k: percentiles(v) for k, v in times.items()},
-            "errors": len(errors), "first_error": errors[0] if errors else None,
-            "server_cpu_percent_of_one_core": round(100 * (cpu_seconds(pid) - cpu0) / elapsed),
-            "server_rss_mb": f"{rss0:.0f} -> {rss_mb(pid):.0f}"}
+    figures = {"visitors": visitors, "seconds": round(elapsed, 1),
+               **{f"{k}_calls": len(times[k]) for k in ("reconstruct", "slide")},
+               **{k: percentiles(v) for k, v in times.items() if k != "queue_place"},
+               "errors": len(errors), "first_error": errors[0] if errors else None,
+               "server_cpu_percent_of_one_core": round(100 * (cpu_seconds(pid) - cpu0) / elapsed),
+               "server_rss_mb": f"{rss0:.0f} -> {rss_mb(pid):.0f}"}
+    if trainers:
+        figures.update(trained=len(checkpoints), last_queue_place=max(times["queue_place"], default=0),
+                       first_run_train_to_first_point_ms=round(min(times["train_to_first_point"], default=0)))
+    if trainers and checkpoints:
+        figures["rss_mb_with_a_model_each"] = models_for_everyone(server, visitors, trainers, checkpoints[0])
+    return figures
+
+
+def models_for_everyone(server: AppServer, visitors: int, trainers: int, checkpoint: dict) -> str:
+    """Every visitor who did not train loads a trainer's checkpoint as their own model; the server's memory after."""
+    before = rss_mb(server.proc.pid)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for i in range(trainers, visitors):
+            status = http_call(http, "lab_load", [checkpoint], session=f"visitor-{i}")[0]
+            assert "Loaded" in status, status
+    return f"{before:.0f} -> {rss_mb(server.proc.pid):.0f} ({visitors} visitor models)"
 
 
 def memory(server: AppServer, engine: Engine, calls: int) -> str:
@@ -191,11 +265,13 @@ def main() -> None:
     c.add_argument("--seconds", type=float, default=60)
     c.add_argument("--server-decodes", action="store_true",
                    help="slide events every 16 ms, as without the page's decoder")
+    c.add_argument("--trainers", type=int, default=0, help="visitors who press Train at once instead (default 0)")
+    c.add_argument("--data-dir", default=None, help="MNIST for the training lab (default: the app's, AE_DATA_DIR)")
     m = sub.add_parser("memory")
     m.add_argument("--calls", type=int, default=10_000)
     args = p.parse_args()
     engine = Engine(as_model(load_checkpoint(DEFAULT_PATH)))
-    with AppServer() as server:
+    with AppServer(**({"AE_DATA_DIR": args.data_dir} if getattr(args, "data_dir", None) else {})) as server:
         with httpx.Client(base_url=server.url, timeout=60) as http:  # warm up
             for _ in range(20):
                 http_call(http, "decode", [[0.0] * engine.code_size])
@@ -209,7 +285,7 @@ def main() -> None:
             print(memory(server, engine, args.calls), flush=True)
         else:
             for n in args.visitors:
-                r = classroom(server, engine, n, args.seconds, 0.016 if args.server_decodes else 0.4)
+                r = classroom(server, engine, n, args.seconds, 0.016 if args.server_decodes else 0.4, args.trainers)
                 print(", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
 
 
