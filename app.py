@@ -5,6 +5,7 @@ AE_CHECKPOINT=path serves another checkpoint). This file only composes: load the
 and the API, launch. The views live in ae/ui/, the library in ae/.
 """
 
+import functools
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import gradio as gr
 import torch
 
 from ae.checkpoint import DEFAULT_PATH
-from ae.data import count_digits, resolve_data_dir
+from ae.data import count_digits, read_digits, resolve_data_dir
 from ae.inference import Engines
 from ae.jobs import Jobs, OnDemand, backend_from_env
 from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, lab, latent_map, outliers, page
@@ -39,7 +40,9 @@ ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and ev
 # Training runs in worker processes (AE_TRAIN_WORKERS of them, 1 by default: the other core answers the page), or on
 # Ray when AE_TRAIN_CLUSTER names one; made when first needed, or at launch.
 LAB = OnDemand(lambda: Jobs(backend_from_env(DATA_DIR, workers=int(os.environ.get("AE_TRAIN_WORKERS", "1")))))
-CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=count_digits(DATA_DIR))
+LABELLED = functools.cache(functools.partial(read_digits, DATA_DIR, 5000))  # read when first needed
+CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=count_digits(DATA_DIR),
+              labelled=LABELLED if count_digits(DATA_DIR) else None)
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 

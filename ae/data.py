@@ -66,11 +66,15 @@ def _missing_message(root: Path, why: str) -> str:
     )
 
 
+def _idx_path(data_dir, train: bool, what: str) -> Path:
+    prefix = "train" if train else "t10k"
+    return resolve_data_dir(data_dir) / "MNIST" / "raw" / f"{prefix}-{what}-idx{3 if what == 'images' else 1}-ubyte"
+
+
 def count_digits(data_dir: str | os.PathLike | None = None, train: bool = True) -> int:
     """How many digits a split's MNIST file in data_dir holds (its header's count), without loading it; 0 when
     the file is missing or is not an MNIST image file."""
-    name = "train-images-idx3-ubyte" if train else "t10k-images-idx3-ubyte"
-    path = resolve_data_dir(data_dir) / "MNIST" / "raw" / name
+    path = _idx_path(data_dir, train, "images")
     try:
         with open(path, "rb") as f:
             header = f.read(16)
@@ -81,3 +85,20 @@ def count_digits(data_dir: str | os.PathLike | None = None, train: bool = True) 
         return 0
     count = int.from_bytes(header[4:8], "big")
     return count if size == 16 + count * 28 * 28 else 0
+
+
+def read_digits(data_dir: str | os.PathLike | None = None, n: int = 5000, train: bool = True) -> Split:
+    """The first n digits of a split (fewer if it has fewer), read straight from MNIST's files: no torchvision,
+    and only the bytes of those n (the app fits things to a visitor's model on them)."""
+    count = min(n, count_digits(data_dir, train))
+    if not count:
+        raise MNISTNotFound(_missing_message(resolve_data_dir(data_dir), "the app does not download it"))
+    with open(_idx_path(data_dir, train, "images"), "rb") as f:
+        f.seek(16)
+        images = torch.frombuffer(bytearray(f.read(count * 784)), dtype=torch.uint8).reshape(count, 28, 28)
+    with open(_idx_path(data_dir, train, "labels"), "rb") as f:
+        header = f.read(8)
+        if int.from_bytes(header[:4], "big") != 2049 or int.from_bytes(header[4:8], "big") < count:
+            raise MNISTNotFound(f"The MNIST label file in {resolve_data_dir(data_dir)} does not match its images.")
+        labels = torch.frombuffer(bytearray(f.read(count)), dtype=torch.uint8).long()
+    return Split(images, labels)

@@ -422,6 +422,15 @@ def test_train_your_own_learns_in_front_of_you_and_becomes_your_model(page, shot
     draw_seven(page)
     expect(page.locator("#message")).to_contain_text("Reconstruction error", timeout=WAIT)
     assert len(page.locator("#code-numbers textarea").input_value().strip("[]").split(",")) == 2
+    # the other views take it too
+    open_tab(page, "Code sizes")
+    expect(page.locator("#sizes-table")).to_contain_text("Your model (2 numbers) rebuilds it", timeout=WAIT)
+    open_tab(page, "Generate")
+    expect(page.locator("#gen-whose")).to_contain_text("your model", timeout=WAIT)
+    open_tab(page, "Outliers")
+    expect(page.locator("#outlier-meter .strip")).to_contain_text("by your model", timeout=WAIT)
+    open_tab(page, "Interpolate")
+    shot("lab-your-model-everywhere.png")
 
 
 def test_first_launch_progress_page_turns_into_the_app(browser):

@@ -220,7 +220,7 @@ def test_a_slow_body_is_cut_off():
 def test_upload_check_reads_names_split_across_chunks():
     check = UploadCheck(UPLOAD["content-type"].encode())
     body = multipart(("digit.png", b"1"), ("two.png", b"2"))
-    with pytest.raises(Refused, match="one image"):
+    with pytest.raises(Refused, match="one file per request"):
         for i in range(len(body)):
             check.write(body[i:i + 1])
 

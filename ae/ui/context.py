@@ -21,6 +21,7 @@ class Context:
     picker: gr.Dropdown | None = None  # the first view's model picker: the lab adds the visitor's model to it
     lab: object = None  # ae.jobs.OnDemand: the training jobs (None: this server does not train)
     lab_digits: int = 0  # MNIST training digits the training workers can read (0: none, so no training)
+    labelled: object = None  # () -> the first 5,000 training digits (ae.data.Split), to fit to a visitor's model
 
     @property
     def trusted(self) -> tuple[Path, ...]:

@@ -1,18 +1,23 @@
 """New digits from codes: codes drawn from a Gaussian fitted to each class's training codes, decoded; beside
 them, codes drawn from a plain standard normal. `build(ctx)`."""
 
+import threading
+import weakref
+
 import gradio as gr
 import numpy as np
 import torch
 from gradio import FileData
 
 from ae.inference import Engine
-from ae.latent import ClassGaussians
+from ae.latent import ClassGaussians, fit_gaussians
+from ae.preprocess import InputError
 from ae.ui.api import as_file
 from ae.ui.checks import choice, number, whole
 from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.render import grid_image, to_image
+from ae.visitors import YOURS
 
 CLASSES = [str(d) for d in range(10)] + ["any"]
 EXPLAIN = """### Draw me a 7: new digits from codes
@@ -38,6 +43,35 @@ def standard_normal(engine: Engine, count: int, seed: int) -> np.ndarray:
     return engine.model.decode(codes).numpy()
 
 
+def whose_codes(engine: Engine) -> str:
+    if engine.name == YOURS:
+        return (f"The codes are **your model**'s ({engine.code_size} numbers): its Gaussians were fitted to its codes "
+                "of the first 5,000 training digits when you picked it.")
+    return (f"The codes are **{engine.name}**'s ({engine.code_size} numbers), the model the Gaussians were fitted to; "
+            "pick **your model** in the first tab to generate with a model you trained.")
+
+
+class OwnGaussians:
+    """Class Gaussians fitted to the visitor's own model's codes of labelled training digits, once per model."""
+
+    def __init__(self, engines, labelled):
+        self.engines, self.labelled = engines, labelled
+        self._fitted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # gone with the model
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[Engine, ClassGaussians]:
+        engine = self.engines.get(YOURS)
+        with self._lock:
+            if engine not in self._fitted:
+                if self.labelled is None:
+                    raise InputError("Generating with your model needs MNIST's training digits on the server, and "
+                                     "it has none.")
+                digits = self.labelled()
+                codes = engine.model.encode(digits.images.float().div(255))
+                self._fitted[engine] = fit_gaussians(codes, digits.labels)
+            return engine, self._fitted[engine]
+
+
 ENDPOINTS = ("generate",)  # the api_names build registers: the first-launch page answers them
 
 
@@ -50,19 +84,21 @@ def build(ctx: Context) -> None:
         gr.Markdown("The class Gaussians or their model are not in weights/ (`python -m ae.build` makes them).")
         return
     engine = ctx.engines.get(model.name)
-    gr.Markdown(EXPLAIN + f"\n\nThe codes are **{model.name}**'s ({model.code_size} numbers), whichever model you "
-                "picked in the first tab: the Gaussians were fitted to its codes.")
+    own = OwnGaussians(ctx.engines, ctx.labelled)
+    gr.Markdown(EXPLAIN)
+    whose = gr.Markdown(whose_codes(engine), elem_id="gen-whose")
     with gr.Row():
         digit = gr.Dropdown(CLASSES, value="7", label="digit", elem_id="gen-digit")
         seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="gen-seed")
         temperature = gr.Slider(0, 2, value=1, step=0.05, label="temperature", elem_id="gen-temperature")
 
-    def show(d, s, t):
+    def show(d, s, t, name=None):
         s = whole("seed", s, 0, 2**31 - 1)
-        return (grid_image(generate(engine, gaussians, choice("digit", d, CLASSES), 16, s, t), 4),
-                grid_image(standard_normal(engine, 16, s), 4))
+        used, fitted = own.get() if name == YOURS else (engine, gaussians)
+        return (grid_image(generate(used, fitted, choice("digit", d, CLASSES), 16, s, t), 4),
+                grid_image(standard_normal(used, 16, s), 4), whose_codes(used))
 
-    first, first_normal = show("7", 0, 1.0)
+    first, first_normal, _ = show("7", 0, 1.0)
     with gr.Row():
         gr.Markdown("**From the class's Gaussian**", elem_classes="caption")
         gr.Markdown("**From a standard normal**", elem_classes="caption")
@@ -72,8 +108,9 @@ def build(ctx: Context) -> None:
         normal = gr.Image(first_normal, label="from a standard normal", show_label=False, interactive=False,
                           format="png",
                           elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
-    gr.on([digit.change, seed.change, temperature.release], for_api("generate view")(show), [digit, seed, temperature],
-          [sampled, normal], api_visibility="undocumented", show_progress="hidden")
+    gr.on([digit.change, seed.change, temperature.release, ctx.chosen.change], for_api("generate view")(show),
+          [digit, seed, temperature, ctx.chosen], [sampled, normal, whose], api_visibility="undocumented",
+          show_progress="hidden")
 
     @for_api("generate")
     def generate_endpoint(digit: str, count: int, seed: int, temperature: float) -> list[FileData]:

@@ -14,6 +14,7 @@ from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import strip
+from ae.visitors import YOURS
 
 WAITING = "<p>Draw, upload or pick a digit in the first tab (or draw a letter, a face, a scribble) to measure it.</p>"
 SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder ({name})",
@@ -85,17 +86,19 @@ def build(ctx: Context) -> None:
 
     rebuilders = [models[p.model] for p in meter.parts if p.score == "mse"]
 
-    def rebuilt(x) -> str:  # the input beside what each autoencoder of the meter makes of it
-        pictures = [reconstruct_one(m, x) for m in rebuilders]
-        return strip([np.asarray(x, np.float32), *pictures], ["what the encoders see"] + [
-            f"rebuilt from {m.code_size} numbers by {m.name}<br>MSE {np.mean((r - x) ** 2):.4f}"
-            for m, r in zip(rebuilders, pictures, strict=True)])
+    def rebuilt(x, name=None) -> str:  # the input beside what each autoencoder of the meter (and yours) makes of it
+        x = np.asarray(x, np.float32)
+        used = [*rebuilders, *([ctx.engines.get(YOURS).model] if name == YOURS else [])]
+        pictures = [reconstruct_one(m, x) for m in used]
+        return strip([x, *pictures], ["what the encoders see"] + [
+            f"rebuilt from {m.code_size} numbers by {'your model' if m.name == YOURS else m.name}<br>"
+            f"MSE {np.mean((r - x) ** 2):.4f}" for m, r in zip(used, pictures, strict=True)])
 
-    def show(x) -> str:
-        return WAITING if x is None else meter_html(assess(x), names) + rebuilt(x)
+    def show(x, name=None) -> str:
+        return WAITING if x is None else meter_html(assess(x), names) + rebuilt(x, name)
 
-    current.change(for_api("outlier view")(show), current, shown, api_visibility="undocumented",
-                   show_progress="hidden")
+    gr.on([current.change, ctx.chosen.change], for_api("outlier view")(show), [current, ctx.chosen], shown,
+          api_visibility="undocumented", show_progress="hidden")
 
     @for_api("outlier")
     def outlier_endpoint(image: FileData) -> dict:

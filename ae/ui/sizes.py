@@ -5,12 +5,14 @@ import gradio as gr
 import numpy as np
 from gradio import FileData
 
+from ae.inference import Engine
 from ae.preprocess import InputError
 from ae.ui.api import as_file
 from ae.ui.context import Context
 from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
-from ae.ui.render import mse_plot, sizes_table, to_image
+from ae.ui.render import mse_plot, sizes_table, strip, to_image
+from ae.visitors import YOURS
 from ae.zoo import reconstructions_by_size, size_figures
 
 EXPLAIN = """### How much can a code hold?
@@ -19,6 +21,14 @@ information** (over-compression): a 2-number code keeps only a rough idea of the
 *linear* code of the same size; the autoencoder's decoder is non-linear, so it can rebuild more from the
 same number of numbers (compare the rows, and the lines below)."""
 WAITING = "Draw, upload or pick a digit in the first tab; it is rebuilt here at every code size."
+
+
+def yours_beside(engine: Engine, x: np.ndarray) -> str:
+    """HTML: what the visitor's own model rebuilds from the digit, for comparing with the shipped sizes."""
+    rebuilt = engine.decode(engine.encode(x))
+    mse = float(np.mean((rebuilt - x) ** 2))
+    return (f"<p><b>Your model</b> ({engine.code_size} numbers) rebuilds it with MSE {mse:.4f}:</p>"
+            + strip([rebuilt], [f"your model, {engine.code_size} numbers"]))
 
 
 ENDPOINTS = ("reconstruct_at_size", "test_figures")  # the api_names build registers: the first-launch page answers them
@@ -36,14 +46,16 @@ def build(ctx: Context) -> None:
         f"| {f['code_size']} | {f['autoencoder_test_mse']:.4f} | "
         + (f"{f['pca_test_mse']:.4f} | {f['ratio']:.2f} |" if f["pca_test_mse"] else "- | - |") for f in figures))
 
-    def show(x) -> str:
+    def show(x, name=None) -> str:
         if x is None:
             return f"<p>{WAITING}</p>"
-        return sizes_table(reconstructions_by_size(zoo, np.asarray(x, dtype=np.float32)))
+        x = np.asarray(x, dtype=np.float32)
+        return sizes_table(reconstructions_by_size(zoo, x)) + (yours_beside(ctx.engines.get(YOURS), x)
+                                                                if name == YOURS else "")
 
     current = ctx.current
-    current.change(on_page("sizes view", lambda message: f"<p>⚠️ {message}</p>")(show), current, table,
-                   api_visibility="undocumented", show_progress="hidden")
+    gr.on([current.change, ctx.chosen.change], on_page("sizes view", lambda message: f"<p>⚠️ {message}</p>")(show),
+          [current, ctx.chosen], table, api_visibility="undocumented", show_progress="hidden")
 
     @for_api("reconstruct_at_size")
     def reconstruct_at_size(image: FileData, code_size: int, method: str) -> tuple[FileData, float]:
