@@ -35,6 +35,7 @@ STATES = ("queued", "running", "done", "stopped", "failed")
 FINISHED = ("done", "stopped", "failed")
 GRACE = 30.0  # seconds past the wall-clock cap before a worker that has not stopped is ended by force
 POLL = 0.05  # seconds between a backend's checks of the stop request: Stop takes effect within about this
+ORPHAN_CHECK = 1.0  # seconds between an idle worker's checks that its parent still runs
 
 Emit = Callable[[dict], None]
 
@@ -261,18 +262,35 @@ def _put_message(outbox, job_id: str, message: dict) -> None:
     outbox.put(("message", job_id, message))
 
 
-def _local_worker(inbox, outbox, stop, data_dir: str | None) -> None:
-    """A worker process's loop: jobs in, ("message" | "done" | "error", job id, payload) out."""
+def _local_worker(inbox, outbox, stop, data_dir: str | None, parent: int | None = None) -> None:
+    """A worker process's loop: jobs in, ("message" | "done" | "error", job id, payload) out. It ends with its
+    parent: a server killed without a chance to end its workers (SIGKILL, or a SIGTERM Python does not turn into
+    an exit) leaves nobody to read them, and each holds MNIST and torch in memory. parent: the pid that started it
+    (passed, not read here: the parent may be gone before this runs)."""
+    parent = os.getppid() if parent is None else parent
+
+    def orphaned() -> bool:
+        return os.getppid() != parent
+
     try:
         worker_data(data_dir)  # before the first job, so that job's first step comes soon
     except Exception:  # reported with each job below, where someone reads it
         pass
     outbox.put(("ready", None, None))
-    while (job := inbox.get()) is not None:
+    while True:
+        try:
+            job = inbox.get(timeout=ORPHAN_CHECK)
+        except queue.Empty:
+            if orphaned():
+                outbox.cancel_join_thread()  # nobody reads it: exit without waiting for it to drain
+                return
+            continue
+        if job is None:
+            return
         job_id, settings = job
         try:
             emit = functools.partial(_put_message, outbox, job_id)
-            blob = _run_in_worker(job_id, settings, data_dir, emit, stop.is_set)
+            blob = _run_in_worker(job_id, settings, data_dir, emit, lambda: stop.is_set() or orphaned())
         except InputError as e:
             outbox.put(("error", job_id, str(e)))
         except Exception as e:
@@ -284,7 +302,8 @@ def _local_worker(inbox, outbox, stop, data_dir: str | None) -> None:
 class _Worker:
     def __init__(self, ctx, data_dir: str | None):
         self.inbox, self.outbox, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-        self.process = ctx.Process(target=_local_worker, args=(self.inbox, self.outbox, self.stop, data_dir),
+        self.process = ctx.Process(target=_local_worker, args=(self.inbox, self.outbox, self.stop, data_dir,
+                                                               os.getpid()),
                                    name="ae-train-worker", daemon=True)
         with _main_script_hidden():
             self.process.start()

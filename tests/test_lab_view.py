@@ -300,3 +300,38 @@ def test_a_checkpoint_uploaded_over_http_becomes_your_model_and_a_forged_one_is_
     status = http_call(http, "lab_load", [upload(tmp_path / "forged.safetensors")], session="loaderaaaa1")[0]
     assert status.startswith("⚠️") and "shape mismatch" in status, status
     assert "784 -> 256 -> 4" in http_call(http, "choose_model", [YOURS, None], session="loaderaaaa1")[7]
+
+
+def children(pid: int) -> set[int]:
+    """The processes pid started (Linux's /proc)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found |= {int(c) for c in f.read().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_the_training_worker_ends_with_the_server(how):
+    """Stopped (SIGTERM) the server ends its worker on the way out; killed (SIGKILL), the worker sees it is
+    orphaned and ends by itself. Either way no worker is left holding MNIST and torch."""
+    from ae.ui.app_server import AppServer, wait_for
+
+    server = AppServer(AE_DATA_DIR=str(FIXTURES)).start()
+    try:
+        wait_for(lambda: children(server.proc.pid), timeout=120)
+        workers = children(server.proc.pid)
+        getattr(server.proc, how)()
+        server.proc.wait(timeout=60)
+        wait_for(lambda: not any(alive(w) for w in workers), timeout=60)
+    finally:
+        server.stop()

@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import signal
 
 import gradio as gr
 from gradio import utils as gradio_utils
@@ -64,11 +65,18 @@ def serve(demo: gr.Blocks, lab=None) -> None:
     keeper = keep_cache(demo)
     if lab is not None:
         lab.start()
+    # SIGTERM (a container or a process manager stopping the app) ends Python at once by default, with no exit
+    # handlers run: the training workers would be left to notice alone. As Ctrl-C, it closes the server cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
     # show_error=False: every event's errors are gr.Error after guard_events, and are shown all the same; anything
     # else Gradio raises outside an event reaches the client without its text.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
            js=static("select_brush.js"), show_error=False, state_session_capacity=SESSIONS,
            app_kwargs={"middleware": [RequestGuard.middleware(blocks=demo, on_upload=keeper.nudge)]})
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def keep_cache(demo: gr.Blocks) -> Keeper:
