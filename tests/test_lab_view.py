@@ -156,7 +156,12 @@ def test_one_run_per_visitor_and_a_new_one_replaces_it(lab_view):
     h, _ = lab_view
     with as_owner("visitor-d"):
         first = h.on_train(None, *values(epochs=500))[0]
-        second = h.on_train(first, *values(epochs=1))  # Train again: the first run is stopped for this one
+        jobs = h.jobs.get()
+        deadline = time.monotonic() + 120
+        while jobs.status(first.job).state != "running" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = h.on_train(first, *values(epochs=1))  # Train again: the running one is stopped for this one
+        assert "⚠️" not in second[1], second[1]
         assert second[0].job != first.job
         assert h.jobs.get().status(first.job).state in ("stopped", "done")
         assert "Done" in poll_to_end(h, second[0])[-1][1]

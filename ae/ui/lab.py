@@ -9,6 +9,7 @@ import functools
 import math
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -198,16 +199,26 @@ class Handlers:
         settings = settings_from_page(values, self.available)
         jobs = self.jobs.get()
         if isinstance(progress, Progress) and progress.job and progress.end is None:
-            try:  # a run of the visitor's still going: this one replaces it
-                if jobs.status(progress.job).state not in FINISHED:
-                    jobs.stop(progress.job)
-            except InputError:
-                pass
+            self.replace(jobs, progress.job)
         job = jobs.submit(settings, owner=owner())
         p = Progress(job=job, settings=settings.to_dict())
         status = jobs.status(job)
         return (p, status_line(status.state, status, p), curve(p), None, "", gr.Timer(active=True),
                 gr.skip(), gr.skip(), gr.skip())
+
+    @staticmethod
+    def replace(jobs, job: str, patience: float = 2.0) -> None:
+        """Stop the visitor's run that is still going, and wait (a stopped run ends within a step and 50 ms) so
+        that the new one is not refused as a second run of theirs."""
+        try:
+            if jobs.status(job).state in FINISHED:
+                return
+            jobs.stop(job)
+            deadline = time.monotonic() + patience
+            while jobs.status(job).state not in FINISHED and time.monotonic() < deadline:
+                time.sleep(0.02)
+        except InputError:  # long gone
+            pass
 
     def not_started(self, message: str) -> tuple:
         return (gr.skip(), f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
