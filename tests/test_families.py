@@ -13,6 +13,7 @@ from ae.checkpoint import (
     ConvCheckpoint,
     VAECheckpoint,
     load_checkpoint,
+    read_manifest,
     save_artifact,
     save_checkpoint,
 )
@@ -248,3 +249,22 @@ def test_the_builder_makes_each_kind_from_the_manifest(tmp_path, capsys):
     with pytest.raises(SystemExit, match="objective must be one of \\['reconstruct'\\]"):
         build(["--data-dir", str(FIXTURES), "--weights-dir", str(tmp_path), "--only", "vae-noisy.safetensors"])
 
+
+SHIPPED = {"vae-2": ("vae", 2), "vae-16": ("vae", 16), "conv-16": ("conv", 16), "conv-64": ("conv", 64)}
+
+
+def test_the_shipped_families_load_and_keep_their_figures(mnist_test):
+    manifest = read_manifest()
+    assert {f"{name}.safetensors" for name in SHIPPED} <= set(manifest["artifacts"])
+    zoo = load_zoo()
+    assert not [m for m in zoo.missing if any(name in m for name in SHIPPED)]
+    x = mnist_test.images[:200].float() / 255
+    for name, (kind, size) in SHIPPED.items():
+        model = zoo.catalogue.get(name)
+        assert (model.kind, model.code_size, model.source) == (kind, size, f"{name}.safetensors")
+        mse = float(((model.reconstruct(x) - x) ** 2).mean())
+        assert 0.5 * model.test_mse < mse < 2 * model.test_mse, (name, mse, model.test_mse)
+    assert zoo.catalogue.get("vae-16").checkpoint.model.config.beta == 1
+    # More numbers in the code, less error, in each family.
+    assert zoo.catalogue.get("vae-2").test_mse > zoo.catalogue.get("vae-16").test_mse
+    assert zoo.catalogue.get("conv-16").test_mse > zoo.catalogue.get("conv-64").test_mse
