@@ -20,7 +20,8 @@ class ConvModel(AutoencoderModel):
     def describe(self) -> str:
         c = self.network.config
         side, grid = c.side, c.side // 4
-        line = (f"convolutional autoencoder {side}x{side} -> {c.channels}x{side // 2}x{side // 2} -> "
+        trained = " trained to remove noise" if self.checkpoint.train.get("objective") == "denoise" else ""
+        line = (f"convolutional autoencoder{trained} {side}x{side} -> {c.channels}x{side // 2}x{side // 2} -> "
                 f"{2 * c.channels}x{grid}x{grid} -> {c.code_size} (linear code)")
         return line + (f", test MSE {self.test_mse:.5f}" if self.test_mse is not None else "")
 
