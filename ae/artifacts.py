@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ae import checkpoint as files
-from ae.checkpoint import Checkpoint, CheckpointError, Codes, Run, read_artifact
+from ae.checkpoint import Checkpoint, CheckpointError, Codes, ConvCheckpoint, Run, VAECheckpoint, read_artifact
 from ae.classify import Classifier
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
@@ -32,6 +32,8 @@ class Kind:
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("autoencoder", Checkpoint, files._load_autoencoder, "ae.build:build_autoencoder", "models"),
+    Kind("vae", VAECheckpoint, files._load_vae, "ae.build:build_vae", "models"),
+    Kind("conv", ConvCheckpoint, files._load_conv, "ae.build:build_conv", "models"),
     Kind("pca", PCA, files._load_pca, "ae.build:build_pca", "pca"),
     Kind("run", Run, files._load_run, "ae.build:build_run", "runs"),
     Kind("codes", Codes, files._load_codes, "ae.build:build_codes", "codes"),

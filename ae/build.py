@@ -1,8 +1,9 @@
 """Rebuild every artifact that weights/manifest.json names, from MNIST: `python -m ae.build --help`.
 
-Each entry of the manifest names its kind and its recipe (for an autoencoder, the TrainConfig fields that
-differ from the defaults). One builder per kind (ae/artifacts.py names it); each prints the figures of what it
-wrote. Each builder takes (manifest entry, output path, training split, test split, device) -> figures.
+Each entry of the manifest names its kind and its recipe (for a network, the TrainConfig fields that
+differ from its kind's defaults: a VAE's beta is in its "model"). One builder per kind (ae/artifacts.py names
+it); each prints the figures of what it wrote. Each builder takes (manifest entry, output path, training split,
+test split, device) -> figures.
 """
 
 import argparse
@@ -39,23 +40,55 @@ from ae.noise import training_noise
 from ae.nondigits import probe_sets
 from ae.outliers import Part, fit_meter, flag_rates, part_scores
 from ae.pca import fit_pca, pca_test_mse
-from ae.train import TrainConfig, denoising_loss, fit, reconstruction_loss, resolve_device
+from ae.train import TrainConfig, denoising_loss, fit, resolve_device
+from ae.vae import kl_divergence, negative_elbo
 
-OBJECTIVES = {"reconstruct": reconstruction_loss, "denoise": denoising_loss(training_noise)}
+# None: the kind's own loss (ae.train.LOSSES). A VAE has no denoising objective.
+OBJECTIVES = {"reconstruct": None, "denoise": denoising_loss(training_noise)}
+
+
+def _build_network(entry: dict, out: Path, train: Split, test: Split, device: str, kind: str):
+    """Train the network of `kind` the entry's recipe describes with its objective; returns the checkpoint unsaved."""
+    cfg = TrainConfig.from_dict({**entry.get("train", {}), "kind": kind})
+    objective = entry.get("objective", "reconstruct")
+    objectives = list(OBJECTIVES) if kind != "vae" else ["reconstruct"]
+    if objective not in objectives:
+        raise SystemExit(f"error: {out.name}: objective must be one of {objectives}, got {objective!r}")
+    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: print(f"  {line}", flush=True),
+               loss_fn=OBJECTIVES[objective])
+    ckpt.train["objective"] = objective
+    return ckpt
+
+
+def _figures(ckpt) -> dict:
+    return {"test_mse": round(ckpt.metrics["test_mse"], 6), "code_size": ckpt.model.config.code_size,
+            "train_seconds": ckpt.metrics["train_seconds"]}
 
 
 def build_autoencoder(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
     """Train the autoencoder the entry's recipe describes; returns its figures."""
-    cfg = TrainConfig.from_dict(entry.get("train", {}))
-    objective = entry.get("objective", "reconstruct")
-    if objective not in OBJECTIVES:
-        raise SystemExit(f"error: {out.name}: objective must be one of {list(OBJECTIVES)}, got {objective!r}")
-    ckpt = fit(cfg, train, test, progress=False, device=device, log=lambda line: print(f"  {line}", flush=True),
-               loss_fn=OBJECTIVES[objective])
-    ckpt.train["objective"] = objective
+    ckpt = _build_network(entry, out, train, test, device, "autoencoder")
     save_checkpoint(out, ckpt)
-    return {"test_mse": round(ckpt.metrics["test_mse"], 6), "code_size": cfg.model.code_size,
-            "train_seconds": ckpt.metrics["train_seconds"]}
+    return _figures(ckpt)
+
+
+def build_vae(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Train the VAE the entry's recipe describes; its figures add the mean -ELBO of a test digit (in nats, at
+    the mean code: the score an outlier meter would read) and its KL part."""
+    ckpt = _build_network(entry, out, train, test, device, "vae")
+    with torch.inference_mode():
+        x = test.images.float().div(255).reshape(len(test), -1)
+        nelbo, kl = negative_elbo(ckpt.model, x), kl_divergence(*ckpt.model.posterior(x))
+    ckpt.metrics.update(test_negative_elbo=round(float(nelbo.mean()), 3), test_kl=round(float(kl.mean()), 3))
+    save_checkpoint(out, ckpt)
+    return _figures(ckpt) | {k: ckpt.metrics[k] for k in ("test_negative_elbo", "test_kl")}
+
+
+def build_conv(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Train the convolutional autoencoder the entry's recipe describes; returns its figures."""
+    ckpt = _build_network(entry, out, train, test, device, "conv")
+    save_checkpoint(out, ckpt)
+    return _figures(ckpt)
 
 
 def build_pca(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
@@ -164,7 +197,13 @@ def main(argv=None) -> None:
     p.add_argument("--only", nargs="*", default=None, metavar="FILE", help="rebuild only these (default: all)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                    help="where to train (default cpu: the shipped files are the CPU's reproducible results)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch; results on the CPU can depend on it (default: torch's choice)")
     args = p.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            p.error(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     try:
         manifest = read_manifest(args.weights_dir)
         device = resolve_device(args.device).type

@@ -19,11 +19,13 @@ from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from ae.classify import Classifier
+from ae.conv import ConvAutoencoder, ConvConfig
 from ae.latent import ClassGaussians, CodeStats
 from ae.latent_map import LatentMap
 from ae.model import AEConfig, Autoencoder
 from ae.outliers import OutlierMeter, Part
 from ae.pca import PCA
+from ae.vae import VAE, VAEConfig
 
 FORMAT = "ae-mnist/2"
 OLD_FORMATS = ("ae-mnist/1",)  # autoencoders saved before the metadata named a kind and kept a history
@@ -75,6 +77,28 @@ class Checkpoint:
     history: dict = field(default_factory=dict)  # per epoch: {"train_loss": [...], "test_mse": [...]}
     path: Path | None = None
     kind = "autoencoder"
+    config_type, network_type = AEConfig, Autoencoder  # what its "config" metadata and its weights rebuild
+
+
+@dataclass
+class VAECheckpoint(Checkpoint):
+    """A variational autoencoder artifact (model: an ae.vae.VAE); saved and checked as an autoencoder is."""
+
+    kind = "vae"
+    config_type, network_type = VAEConfig, VAE
+
+
+@dataclass
+class ConvCheckpoint(Checkpoint):
+    """A convolutional autoencoder artifact (model: an ae.conv.ConvAutoencoder); saved and checked as an
+    autoencoder is."""
+
+    kind = "conv"
+    config_type, network_type = ConvConfig, ConvAutoencoder
+
+
+# The artifacts that hold one trained network, by kind: ae.train makes each from its config.
+NETWORK_CHECKPOINTS: dict[str, type[Checkpoint]] = {c.kind: c for c in (Checkpoint, VAECheckpoint, ConvCheckpoint)}
 
 
 def _digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -95,7 +119,7 @@ def _checkpoint_parts(ckpt: Checkpoint) -> tuple[dict[str, torch.Tensor], dict[s
 
 
 def save_checkpoint(path: os.PathLike, ckpt: Checkpoint) -> Path:
-    """Write an autoencoder checkpoint atomically (see save_artifact)."""
+    """Write a network's checkpoint (an autoencoder, a VAE, a convolutional one) atomically (see save_artifact)."""
     return save_artifact(path, ckpt.kind, *_checkpoint_parts(ckpt))
 
 
@@ -202,14 +226,28 @@ def load_checkpoint(path: os.PathLike = DEFAULT_PATH) -> Checkpoint:
 
 
 def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Checkpoint:
+    return _load_network(Checkpoint, path, metadata, tensors)
+
+
+def _load_vae(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> VAECheckpoint:
+    return _load_network(VAECheckpoint, path, metadata, tensors)
+
+
+def _load_conv(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> ConvCheckpoint:
+    return _load_network(ConvCheckpoint, path, metadata, tensors)
+
+
+def _load_network(cls: type[Checkpoint], path: Path, metadata: dict[str, str],
+                  tensors: dict[str, torch.Tensor]) -> Checkpoint:
+    """A checkpoint of cls: the network its config describes, every tensor's name and shape checked first."""
     config, train, metrics, history = _json_objects(path, metadata, "config", "train", "metrics", "history")
     try:
-        config = AEConfig(**config)
+        config = cls.config_type(**config)
     except (TypeError, ValueError) as e:
         raise CheckpointError(path, f"bad metadata ({e})") from None
 
     with torch.device("meta"):  # shapes only: a config that names a huge network allocates nothing before the check
-        expected = {k: tuple(v.shape) for k, v in Autoencoder(config).state_dict().items()}
+        expected = {k: tuple(v.shape) for k, v in cls.network_type(config).state_dict().items()}
     expected.update(CodeStats.expected_shapes(config.code_size))
     missing = sorted(expected.keys() - tensors.keys())
     unexpected = sorted(tensors.keys() - expected.keys())
@@ -220,10 +258,10 @@ def _load_autoencoder(path: Path, metadata: dict[str, str], tensors: dict[str, t
             raise CheckpointError(
                 path, f"shape mismatch for {name}: file has {tuple(tensors[name].shape)}, model expects {shape}"
             )
-    model = Autoencoder(config)  # as large as the tensors the file holds, checked above
+    model = cls.network_type(config)  # as large as the tensors the file holds, checked above
     model.load_state_dict({k: tensors[k] for k in model.state_dict()}, strict=True)
     model.eval()
-    return Checkpoint(model, CodeStats.from_tensors(tensors), train, metrics, history, path)
+    return cls(model, CodeStats.from_tensors(tensors), train, metrics, history, path)
 
 
 def save_pca(path: os.PathLike, pca: PCA) -> Path:

@@ -38,11 +38,15 @@ def decoder_layers(model: Autoencoder) -> list[dict]:
 
 def export_decoder(model, path: os.PathLike, dtype: torch.dtype = torch.float16) -> Path:
     """Write a model's decoder (ae.models.Model.decoder_layers) to path: safetensors, weights in dtype, the layer
-    list in the metadata. A linear decoder (PCA's) is one layer with no activation; the page clips to [0, 1]."""
+    list in the metadata. A linear decoder (PCA's) is one layer with no activation; the page clips to [0, 1].
+    A model with no dense decoder (a convolutional one: decoder_layers is empty) is a ValueError: the server
+    decodes its codes."""
     tensors, layers = {}, []
     for name, weight, bias, activation in model.decoder_layers():
         tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight.to(dtype).contiguous(), bias.to(dtype).contiguous()
         layers.append({"weight": f"{name}.weight", "bias": f"{name}.bias", "activation": activation})
+    if not layers:
+        raise ValueError(f"{getattr(model, 'name', 'the model')}'s decoder has no dense layers the page can run")
     side = math.isqrt(tensors[layers[-1]["bias"]].numel())
     metadata = {"layers": json.dumps(layers), "side": str(side), "code_size": str(model.code_size)}
     save_file(tensors, str(path), metadata=metadata)

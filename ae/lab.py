@@ -12,12 +12,14 @@ import numpy as np
 import torch
 
 from ae.checkpoint import checkpoint_bytes
+from ae.conv import ConvConfig
 from ae.data import Split
-from ae.model import AEConfig, Autoencoder
+from ae.model import AEConfig
 from ae.preprocess import InputError
 from ae.train import TrainConfig, evaluate, fit, gaussian_denoising_loss
+from ae.vae import VAEConfig
 
-KINDS = ("autoencoder",)  # the model kinds the lab trains
+KINDS = ("autoencoder", "vae", "conv")  # the model kinds the lab trains (a conv one with ae.conv's 16 channels)
 SCHEDULES = ("constant", "onecycle")
 CODE_ACTIVATIONS = {"linear": "none", "relu": "relu"}  # the lab's names -> AEConfig's
 
@@ -36,23 +38,29 @@ EMIT_EVERY = 0.2  # seconds between progress messages (and one after the first s
 class LabSettings:
     kind: str = "autoencoder"  # the model kind; one of KINDS
     code_size: int = 16  # 2-64: numbers in the code; 2 can be drawn as a plane, small ones lose detail
-    hidden: int = 256  # 16-1024: width of the hidden layer on each side of the code
+    hidden: int = 256  # 16-1024: width of the hidden layer on each side of the code (not for conv)
     digits: int = 10_000  # 100-60,000: training digits (the first N of MNIST's training set)
     epochs: int = 5  # 1-500: passes over the training digits (digits x epochs at most MAX_WORK)
     lr: float = 3e-3  # 1e-6-10, on a log scale: Adam's (peak) learning rate; too high sticks, too low crawls
     schedule: str = "onecycle"  # "constant" (the tutorial) or "onecycle" (warm up, then decay)
-    noise: float = 0.0  # 0-1: Gaussian noise (std) added to each training batch; 0 = plain autoencoder
-    code_activation: str = "linear"  # "linear" code, or "relu" as the tutorial has it
+    noise: float = 0.0  # 0-1: Gaussian noise (std) added to each training batch; 0 = plain (not for vae)
+    code_activation: str = "linear"  # "linear" code, or "relu" as the tutorial has it (autoencoder only)
     seed: int = 0  # 0-2^31-1: seeds the weights, the shuffling and the noise: same seed, same weights on the CPU
     batch_size: int = 128  # 16-1024: digits per Adam step
+    beta: float = 1.0  # 0-10: weight of a VAE's KL term; 1 is the ELBO, more a smoother, blurrier code (vae only)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def train_config(self) -> TrainConfig:
         """The ae.train configuration of this run."""
-        model = AEConfig(hidden=self.hidden, code_size=self.code_size,
-                         code_activation=CODE_ACTIVATIONS[self.code_activation])
+        if self.kind == "vae":
+            model = VAEConfig(hidden=self.hidden, code_size=self.code_size, beta=self.beta)
+        elif self.kind == "conv":
+            model = ConvConfig(code_size=self.code_size)
+        else:
+            model = AEConfig(hidden=self.hidden, code_size=self.code_size,
+                             code_activation=CODE_ACTIVATIONS[self.code_activation])
         return TrainConfig(model=model, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                            schedule=self.schedule, seed=self.seed, limit=self.digits)
 
@@ -70,7 +78,12 @@ RANGES: dict[str, tuple] = {
     "code_activation": tuple(CODE_ACTIVATIONS),
     "seed": (0, 2**31 - 1),
     "batch_size": (16, 1024),
+    "beta": (0.0, 10.0),
 }
+# The settings that only some kinds read: for another kind each must stay at its default, so what a run
+# records is what trained it.
+FOR_KINDS = {"hidden": ("autoencoder", "vae"), "code_activation": ("autoencoder",), "noise": ("autoencoder", "conv"),
+             "beta": ("vae",)}
 _TYPES = {f.name: f.type for f in fields(LabSettings)}
 
 
@@ -113,6 +126,11 @@ def check_settings(raw: Mapping) -> LabSettings:
     if unknown:
         raise InputError(f"Unknown settings: {', '.join(sorted(unknown))}. Known: {', '.join(_TYPES)}.")
     settings = LabSettings(**{name: _checked(name, value) for name, value in raw.items()})
+    for name, kinds in FOR_KINDS.items():
+        default = getattr(LabSettings(), name)
+        if settings.kind not in kinds and getattr(settings, name) != default:
+            raise InputError(f"{name} does not apply to the {settings.kind} kind, only to {' and '.join(kinds)}; "
+                             f"leave it at {default}.")
     work = settings.digits * settings.epochs
     if work > MAX_WORK:
         raise InputError(f"{settings.digits:,} digits x {settings.epochs} epochs is {work:,} digit-passes, more "
@@ -127,15 +145,18 @@ def check_settings(raw: Mapping) -> LabSettings:
 SECONDS_PER_DIGIT_EPOCH = 65e-6
 SECONDS_PER_EPOCH = 0.03
 SECONDS_FIXED = 0.5
+CONV_COST = 5.0  # a conv model's time per digit over the measured point's (the same fixture runs: 4.6-6x)
 
 
 def estimate_seconds(settings: LabSettings) -> float:
     """About how long the run takes on one core of the 2-core machine; the cost per digit scales with the
-    network's multiply-adds (hidden 256 and code 16 being the measured point) and with smaller batches."""
-    def macs(s):  # multiply-adds of one digit through encoder and decoder
-        return 2 * (784 * s.hidden + s.hidden * s.code_size)
+    network's multiply-adds (hidden 256 and code 16 being the measured point; a conv one costs CONV_COST times
+    that) and with smaller batches."""
+    def macs(s):  # multiply-adds of one digit through encoder and decoder (a VAE's encoder has two heads)
+        return 2 * (784 * s.hidden + s.hidden * s.code_size) + (s.hidden * s.code_size if s.kind == "vae" else 0)
 
-    per_digit = SECONDS_PER_DIGIT_EPOCH * macs(settings) / macs(LabSettings())
+    scale = CONV_COST if settings.kind == "conv" else macs(settings) / macs(LabSettings())
+    per_digit = SECONDS_PER_DIGIT_EPOCH * scale
     per_digit *= max(1.0, (128 / settings.batch_size) ** 0.5)  # small batches pay a per-step overhead
     seconds = SECONDS_FIXED + settings.epochs * (settings.digits * per_digit + SECONDS_PER_EPOCH)
     return min(seconds, WALL_CLOCK_CAP)
@@ -171,11 +192,17 @@ def command_args(settings: LabSettings, out: str = "lab.safetensors", data_dir: 
     """The argv of `python -m ae.train` that rebuilds the run's weights bit for bit on the CPU (with the same
     number of torch threads: the sums in a matrix product can round differently with another split)."""
     cfg = settings.train_config()
-    args = ["python", "-m", "ae.train",
-            "--code-size", str(cfg.model.code_size), "--hidden", str(cfg.model.hidden),
-            "--code-activation", cfg.model.code_activation, "--epochs", str(cfg.epochs),
+    if settings.kind == "vae":
+        network = ["--hidden", str(cfg.model.hidden), "--beta", repr(cfg.model.beta)]
+    elif settings.kind == "conv":
+        network = ["--channels", str(cfg.model.channels)]
+    else:
+        network = ["--hidden", str(cfg.model.hidden), "--code-activation", cfg.model.code_activation]
+    noise = ["--noise", repr(settings.noise)] if settings.kind != "vae" else []
+    args = ["python", "-m", "ae.train", "--kind", settings.kind,
+            "--code-size", str(cfg.model.code_size), *network, "--epochs", str(cfg.epochs),
             "--batch-size", str(cfg.batch_size), "--lr", repr(cfg.lr), "--schedule", cfg.schedule,
-            "--seed", str(cfg.seed), "--limit", str(cfg.limit), "--noise", repr(settings.noise),
+            "--seed", str(cfg.seed), "--limit", str(cfg.limit), *noise,
             "--threads", str(threads), "--device", "cpu", "--no-progress", "--out", out]
     return args + (["--data-dir", data_dir] if data_dir else [])
 
@@ -220,7 +247,7 @@ class _Reporter:
                               "estimate_seconds": round(estimate_seconds(settings), 1)}
 
     @torch.inference_mode()
-    def progress(self, model: Autoencoder) -> dict:
+    def progress(self, model: torch.nn.Module) -> dict:
         msg = {"kind": "progress", "step": self.step, "steps": self.steps,
                "epoch": round(self.step / self.steps_per_epoch, 3),
                "train_loss": float(torch.stack(self.losses).mean()) if self.losses else None,
@@ -233,7 +260,7 @@ class _Reporter:
         self.losses = []
         return msg
 
-    def __call__(self, model: Autoencoder, loss: torch.Tensor) -> bool:
+    def __call__(self, model: torch.nn.Module, loss: torch.Tensor) -> bool:
         self.step += 1
         self.losses.append(loss)
         now = time.perf_counter()
@@ -261,8 +288,9 @@ def run(settings: LabSettings, data: tuple[Split, Split], emit: Emit,
     steps = settings.epochs * math.ceil(settings.digits / settings.batch_size)
     reporter = _Reporter(settings, test, emit, should_stop, steps, time.perf_counter() + WALL_CLOCK_CAP)
     emit(reporter.start_message)
+    loss_fn = gaussian_denoising_loss(settings.noise) if settings.noise else None  # None: the kind's own loss
     ckpt = fit(cfg, train, Split(test.images[:EVAL_DIGITS], test.labels[:EVAL_DIGITS]), log=lambda _: None,
-               progress=False, loss_fn=gaussian_denoising_loss(settings.noise), device="cpu", on_step=reporter)
+               progress=False, loss_fn=loss_fn, device="cpu", on_step=reporter)
     emit(reporter.progress(ckpt.model))  # the model as it ends, whatever the clock
     if settings.noise:
         ckpt.train["noise"] = settings.noise

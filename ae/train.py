@@ -1,4 +1,5 @@
-"""Train any autoencoder of the zoo on MNIST held in memory: `python -m ae.train --help`."""
+"""Train any network of the zoo (a plain, variational or convolutional autoencoder) on MNIST held in memory:
+`python -m ae.train --help`."""
 
 import argparse
 import math
@@ -12,18 +13,22 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from ae import noise
-from ae.checkpoint import DEFAULT_PATH, Checkpoint, save_checkpoint
+from ae.checkpoint import DEFAULT_PATH, NETWORK_CHECKPOINTS, Checkpoint, save_checkpoint
+from ae.conv import ConvConfig
 from ae.data import MNISTNotFound, Split, load_mnist
 from ae.latent import code_stats
-from ae.model import CODE_ACTIVATIONS, AEConfig, Autoencoder
+from ae.model import CODE_ACTIVATIONS, AEConfig
+from ae.vae import VAEConfig, vae_loss
 
 SCHEDULES = ("constant", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda")
+# The network each kind trains by default (the plain autoencoder's code is linear); its config's type is its kind.
+MODELS = {"autoencoder": AEConfig(code_activation="none"), "vae": VAEConfig(), "conv": ConvConfig()}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: AEConfig = AEConfig(code_activation="none")  # the network: code size, hidden width, code activation
+    model: AEConfig | VAEConfig | ConvConfig = MODELS["autoencoder"]  # the network, and so the kind, to train
     epochs: int = 60  # passes over the training set
     batch_size: int = 256  # digits per Adam step
     lr: float = 3e-3  # Adam learning rate (the peak one for "onecycle")
@@ -31,15 +36,27 @@ class TrainConfig:
     seed: int = 0  # seeds the weights and the shuffling: same seed, same result (on the CPU)
     limit: int | None = None  # train on the first N digits only, for smoke runs
 
+    def __post_init__(self):
+        if type(self.model) not in {type(m) for m in MODELS.values()}:
+            raise ValueError(f"model must be the config of one of {list(MODELS)}, got a {type(self.model).__name__}")
+
+    @property
+    def kind(self) -> str:
+        """The artifact kind the run makes: "autoencoder", "vae" or "conv"."""
+        return next(kind for kind, m in MODELS.items() if type(m) is type(self.model))
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"kind": self.kind, **asdict(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """The inverse of to_dict; a partial dict overrides the defaults."""
+        """The inverse of to_dict; a partial dict overrides the defaults (no "kind": a plain autoencoder)."""
         d = dict(d)
-        model = AEConfig(**{**AEConfig(code_activation="none").to_dict(), **d.pop("model", {})})
-        return cls(model=model, **d)
+        kind = d.pop("kind", "autoencoder")
+        if kind not in MODELS:
+            raise ValueError(f"kind must be one of {list(MODELS)}, got {kind!r}")
+        model = MODELS[kind]
+        return cls(model=type(model)(**{**model.to_dict(), **d.pop("model", {})}), **d)
 
 
 # The classic tutorial's recipe (a ReLU on the code, 10 epochs at a constant 1e-3), for comparison.
@@ -50,17 +67,17 @@ FIRST_LAUNCH = TrainConfig(epochs=5, batch_size=128, lr=3e-3, schedule="onecycle
 
 # A loss takes the model and a batch (B, 784) of clean digits in [0, 1]. Another objective is another
 # function of the same shape: a denoising one corrupts x before the model sees it and compares with x.
-Loss = Callable[[Autoencoder, torch.Tensor], torch.Tensor]
+Loss = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
 
 
-def reconstruction_loss(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+def reconstruction_loss(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The tutorial's objective: MSE between the reconstruction and the input."""
     return F.mse_loss(model(x).reshape(x.shape), x)
 
 
 def denoising_loss(noise: Callable[[torch.Tensor], torch.Tensor]) -> Loss:
     """A denoising objective: the model sees noise(x) and is scored against the clean x."""
-    def loss(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+    def loss(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(model(noise(x)).reshape(x.shape), x)
     return loss
 
@@ -71,6 +88,11 @@ def gaussian_denoising_loss(sigma: float) -> Loss:
     if sigma == 0:
         return reconstruction_loss
     return denoising_loss(lambda x: noise.gaussian(x, sigma))
+
+
+# Each kind's own objective: MSE for the autoencoders; for a VAE, binary cross-entropy summed over the pixels
+# plus beta times the KL term (the standard MNIST VAE's; beta is in its config), per digit.
+LOSSES: dict[str, Loss] = {"autoencoder": reconstruction_loss, "vae": vae_loss, "conv": reconstruction_loss}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -94,7 +116,7 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
 
 # Called after every step with the model and the step's loss (a 0-d tensor, still on the device: reading it
 # is the callback's choice, since a GPU sync per step costs); returning True ends the training there.
-StepCallback = Callable[[Autoencoder, torch.Tensor], bool]
+StepCallback = Callable[[torch.nn.Module, torch.Tensor], bool]
 
 
 def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: torch.Generator,
@@ -124,8 +146,9 @@ def train_one_epoch(model, opt, sched, x: torch.Tensor, batch_size: int, gen: to
 
 
 @torch.inference_mode()
-def evaluate(model: Autoencoder, images: torch.Tensor, batch_size: int = 4096) -> float:
-    """Mean squared error over every pixel of (N, 28, 28) uint8 images (on the model's device)."""
+def evaluate(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 4096) -> float:
+    """Mean squared error over every pixel of (N, 28, 28) uint8 images (on the model's device); a VAE's
+    reconstruction is from its mean code, so its figure compares with the plain autoencoders'."""
     model.eval()
     device = next(model.parameters()).device
     se = 0.0
@@ -137,15 +160,18 @@ def evaluate(model: Autoencoder, images: torch.Tensor, batch_size: int = 4096) -
 
 def fit(
     cfg: TrainConfig, train: Split, test: Split, log: Callable[[str], None] = print, progress: bool = True,
-    loss_fn: Loss = reconstruction_loss, device: str = "cpu", on_step: StepCallback | None = None,
+    loss_fn: Loss | None = None, device: str = "cpu", on_step: StepCallback | None = None,
 ) -> Checkpoint:
-    """Train a fresh model by cfg with loss_fn; returns it (on the CPU) with its code statistics, test MSE
-    and history: the mean training loss and the test MSE after each epoch. on_step is called after every
-    step and may end the run early (metrics["stopped"] then says so; the model is kept as it is)."""
+    """Train a fresh network of cfg's kind with loss_fn (default: the kind's own, LOSSES); returns its checkpoint
+    (the model on the CPU) with its code statistics, test MSE and history: the mean training loss and the test
+    MSE after each epoch. on_step is called after every step and may end the run early (metrics["stopped"] then
+    says so; the model is kept as it is)."""
     dev = resolve_device(device)
+    made = NETWORK_CHECKPOINTS[cfg.kind]
+    loss_fn = loss_fn or LOSSES[cfg.kind]
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = Autoencoder(cfg.model).to(dev)
+    model = made.network_type(cfg.model).to(dev)
     train = train.head(cfg.limit)
     x = train.images.reshape(len(train), -1).to(dev).float().div_(255)  # (N, 784), converted once, resident
     test_images = test.images.to(dev)
@@ -155,7 +181,7 @@ def fit(
     history = {"train_loss": [], "test_mse": []}
     stopped = False
 
-    def step(model: Autoencoder, loss: torch.Tensor) -> bool:
+    def step(model: torch.nn.Module, loss: torch.Tensor) -> bool:
         nonlocal stopped
         stopped = bool(on_step(model, loss))
         return stopped
@@ -180,7 +206,7 @@ def fit(
                "train_digits": len(x), "device": dev.type}
     if stopped:
         metrics["stopped"] = True
-    return Checkpoint(model, code_stats(model, train.images, train.labels), cfg.to_dict(), metrics, history=history)
+    return made(model, code_stats(model, train.images, train.labels), cfg.to_dict(), metrics, history=history)
 
 
 def train_and_save(cfg: TrainConfig, data_dir=None, out: Path = DEFAULT_PATH, noise_sigma: float = 0.0,
@@ -210,15 +236,34 @@ def _positive(kind):
     return parse
 
 
+def _at_least_zero(text: str) -> float:
+    """An argparse type: a finite float of at least 0 (NaN and infinity refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, got {text}")
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     # The training flags default to None, meaning "not given": the recipe (a --preset, else TrainConfig's
     # defaults, shown in each help string) fills them in, so a flag typed explicitly always wins.
     d = TrainConfig()
     p = argparse.ArgumentParser(description="Train an MNIST autoencoder and write a checkpoint.")
+    p.add_argument("--kind", choices=tuple(MODELS), default="autoencoder",
+                   help="the network: a plain, variational (vae) or convolutional (conv) autoencoder "
+                        "(default autoencoder)")
     p.add_argument("--code-size", type=_positive(int), help=f"numbers in the code (default {d.model.code_size})")
-    p.add_argument("--hidden", type=_positive(int), help=f"width of the hidden layers (default {d.model.hidden})")
+    p.add_argument("--hidden", type=_positive(int),
+                   help=f"width of the hidden layers, autoencoder and vae (default {d.model.hidden})")
     p.add_argument("--code-activation", choices=CODE_ACTIVATIONS,
-                   help=f"activation on the code (default {d.model.code_activation})")
+                   help=f"activation on the code, autoencoder only (default {d.model.code_activation})")
+    p.add_argument("--beta", type=_at_least_zero,
+                   help=f"weight of the KL term in the loss, vae only (default {MODELS['vae'].beta:g})")
+    p.add_argument("--channels", type=_positive(int),
+                   help=f"channels of the first convolution, conv only (default {MODELS['conv'].channels})")
     p.add_argument("--epochs", type=_positive(int), help=f"passes over the training set (default {d.epochs})")
     p.add_argument("--batch-size", type=_positive(int), help=f"digits per step (default {d.batch_size})")
     p.add_argument("--lr", type=_positive(float), help=f"(peak) learning rate (default {d.lr})")
@@ -236,17 +281,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=_positive(int), default=None,
                    help="CPU threads for torch; results on the CPU can depend on it (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    fitting = {f.name for f in fields(MODELS[args.kind])}
+    for name in ("hidden", "code_activation", "beta", "channels"):
+        if getattr(args, name) is not None and name not in fitting:
+            p.error(f"--{name.replace('_', '-')} does not apply to --kind {args.kind}")
+    if args.preset and args.kind != "autoencoder":
+        p.error(f"--preset names a plain autoencoder's recipe, not one for --kind {args.kind}")
+    if args.noise and args.kind == "vae":
+        p.error("--noise: a vae trains on its own loss only (denoising is for autoencoder and conv)")
+    return args
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig the parsed flags ask for: the preset (or the defaults), overridden by given flags."""
     base = {"tutorial": TUTORIAL, "first-launch": FIRST_LAUNCH}.get(args.preset, TrainConfig())
+    base = replace(base, model=MODELS[args.kind]) if args.kind != "autoencoder" else base
 
     def given(names):
         return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
-    model = replace(base.model, **given(f.name for f in fields(AEConfig)))
+    model = replace(base.model, **given(f.name for f in fields(base.model)))
     return replace(base, model=model, **given(f.name for f in fields(TrainConfig) if f.name != "model"))
 
 
@@ -261,7 +316,7 @@ def main(argv=None) -> None:
         raise SystemExit(f"error: {e}") from None
     if not 0 <= args.noise <= 1:  # also refuses NaN
         raise SystemExit(f"error: --noise must be between 0 and 1, got {args.noise}")
-    print(f"training with {cfg} on {device}" + (f", noise {args.noise}" if args.noise else ""))
+    print(f"training a {cfg.kind}: {cfg} on {device}" + (f", noise {args.noise}" if args.noise else ""))
     try:
         ckpt = train_and_save(cfg, args.data_dir, args.out, noise_sigma=args.noise,
                               progress=not args.no_progress, device=device)

@@ -40,9 +40,13 @@ class Zoo:
         return self.catalogue.from_source(file)
 
 
+KIND_ORDER = ("autoencoder", "conv", "vae", "pca")  # how the catalogue lists the kinds; any other comes last
+
+
 def _order(model: Model) -> tuple:
     plain = model.kind == "autoencoder" and model.name == f"ae-{model.code_size}"
-    return model.kind != "autoencoder", not plain, model.code_size
+    rank = KIND_ORDER.index(model.kind) if model.kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, not plain, model.code_size
 
 
 def load_zoo(weights_dir: Path = WEIGHTS_DIR, served: Checkpoint | None = None) -> Zoo:

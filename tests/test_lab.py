@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ae import lab
-from ae.checkpoint import load_checkpoint
+from ae.artifacts import load
 from ae.lab import LabSettings, check_settings
 from ae.models import as_model
 from ae.preprocess import InputError
@@ -56,7 +56,13 @@ def test_defaults_and_every_preset_pass_the_checks():
     ({"lr": 0.0}, "lr must be between"),
     ({"noise": -0.1}, "noise must be between 0 and 1"),
     ({"schedule": "cosine"}, "schedule must be one of constant, onecycle"),
-    ({"kind": "vae"}, "kind must be one of autoencoder"),
+    ({"kind": "gan"}, "kind must be one of autoencoder, vae, conv"),
+    ({"beta": 10.5}, "beta must be between 0 and 10"),
+    ({"kind": "vae", "beta": -0.1}, "beta must be between 0 and 10"),
+    ({"beta": 2.0}, "beta does not apply to the autoencoder kind, only to vae; leave it at 1.0"),
+    ({"kind": "conv", "hidden": 64}, "hidden does not apply to the conv kind, only to autoencoder and vae"),
+    ({"kind": "vae", "noise": 0.2}, "noise does not apply to the vae kind"),
+    ({"kind": "vae", "code_activation": "relu"}, "code_activation does not apply to the vae kind"),
     ({"code_activation": None}, "code_activation must be one of linear, relu"),
     ({"seed": -1}, "seed must be between"),
     ({"batch_size": [128]}, "batch_size must be a number"),
@@ -85,6 +91,22 @@ def test_estimate_grows_with_the_work():
     small, big = LabSettings(digits=1000), LabSettings(digits=20_000)
     assert lab.estimate_seconds(small) < lab.estimate_seconds(big)
     assert lab.estimate_seconds(LabSettings(hidden=64)) < lab.estimate_seconds(LabSettings(hidden=1024))
+    assert lab.estimate_seconds(small) < lab.estimate_seconds(LabSettings(kind="vae", digits=1000)) < \
+        lab.estimate_seconds(LabSettings(kind="conv", digits=1000))
+
+
+@pytest.mark.parametrize("kind", ["vae", "conv"])
+def test_the_other_kinds_train_in_the_lab(data, kind):
+    messages = []
+    settings = check_settings({**SMALL, "kind": kind, **({"beta": 0.5} if kind == "vae" else {})})
+    ckpt = _load(lab.run(settings, data, messages.append))
+    progress = [m for m in messages if m["kind"] == "progress"]
+    assert ckpt.kind == kind and ckpt.model.config.code_size == 2 and ckpt.train["lab"] == settings.to_dict()
+    assert progress[-1]["test_mse"] < progress[0]["test_mse"] and progress[-1]["codes"].shape == (500, 2)
+    assert progress[-1]["reconstructions"].shape == (8, 28, 28)
+    if kind == "vae":
+        assert ckpt.model.config.beta == 0.5 and "--beta" in lab.command_args(settings)
+    assert as_model(ckpt).kind == kind
 
 
 def test_a_run_streams_progress_and_ends_better_than_it_began(data):
@@ -138,26 +160,34 @@ def test_more_digits_than_the_data_holds_is_refused(data):
 
 
 def _load(blob: bytes):
+    """A checkpoint of any kind from its bytes."""
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "lab.safetensors"
         path.write_bytes(blob)
-        return load_checkpoint(path)
+        return load(path)
 
 
 @pytest.mark.slow
-def test_the_checkpoint_loads_serves_and_its_command_rebuilds_the_same_weights(data, tmp_path):
-    settings = check_settings({**SMALL, "noise": 0.2, "code_activation": "relu", "schedule": "constant"})
+@pytest.mark.parametrize("changes", [
+    {"noise": 0.2, "code_activation": "relu", "schedule": "constant"},
+    {"kind": "vae", "beta": 0.5, "hidden": 64},
+    {"kind": "conv", "noise": 0.2, "epochs": 2},
+], ids=["autoencoder", "vae", "conv"])
+def test_the_checkpoint_loads_serves_and_its_command_rebuilds_the_same_weights(data, tmp_path, changes):
+    settings = check_settings({**SMALL, **changes})
     blob = lab.run(settings, data, lambda m: None)  # on one thread, as the command says: the same sums
     (tmp_path / "lab.safetensors").write_bytes(blob)
-    ckpt = load_checkpoint(tmp_path / "lab.safetensors")
+    ckpt = load(tmp_path / "lab.safetensors")
     model = as_model(ckpt, "lab.safetensors")
     assert model.code_size == 2 and model.encode(data[1].images[:3].float() / 255).shape == (3, 2)
-    assert ckpt.train["lab"] == settings.to_dict() and ckpt.train["noise"] == 0.2
+    assert ckpt.kind == settings.kind and ckpt.train["lab"] == settings.to_dict()
+    assert ckpt.train.get("noise", 0.0) == settings.noise
 
     out = tmp_path / "cli.safetensors"
     args = lab.command_args(settings, out=str(out), data_dir=str(ROOT / "tests" / "fixtures"))
     assert args[:3] == ["python", "-m", "ae.train"] and lab.command_for(settings).startswith("python -m ae.train ")
     subprocess.run([sys.executable, *args[1:]], cwd=ROOT, check=True, capture_output=True, timeout=120)
-    rebuilt = load_checkpoint(out)
+    rebuilt = load(out)
+    assert rebuilt.model.config == ckpt.model.config
     for (name, a), b in zip(ckpt.model.state_dict().items(), rebuilt.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), name

@@ -59,7 +59,7 @@ def test_hostile_settings_are_refused_with_a_sentence(changes, message):
 
 def test_a_wrong_number_of_settings_is_refused():
     for sent in ([], values()[:-1], [*values(), 1], "code_size=2", None):
-        with pytest.raises(InputError, match="Training takes 11 settings"):
+        with pytest.raises(InputError, match="Training takes 12 settings"):
             settings_from_page(sent, AVAILABLE)
 
 
@@ -189,6 +189,17 @@ def test_a_checkpoint_loads_back_as_your_model_and_anything_else_is_refused(lab_
         assert h.on_load({"path": "/etc/passwd"})[0].startswith("⚠️")
         assert h.on_load(None)[0].startswith("⚠️")
         assert engines.get(YOURS).code_size == 4  # a refused file leaves the model as it was
+
+
+def test_the_settings_a_kind_does_not_read_are_reset_and_greyed_out(lab_view):
+    h, _ = lab_view
+    hidden, activation, noise, beta = h.on_kind("conv")  # lab.FOR_KINDS's order
+    assert hidden == {"__type__": "update", "interactive": False, "value": 256}
+    assert noise["interactive"] and activation["value"] == "linear" and not beta["interactive"]
+    assert h.on_kind("vae")[3]["interactive"] and not h.on_kind("vae")[2]["interactive"]  # beta yes, noise no
+    with pytest.raises(InputError, match="hidden does not apply to the conv kind"):
+        settings_from_page(values(kind="conv", hidden=512), AVAILABLE)
+    assert settings_from_page(values(kind="vae", beta=4.0), AVAILABLE).beta == 4.0
 
 
 def test_the_estimate_follows_the_settings(lab_view):

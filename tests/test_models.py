@@ -29,7 +29,7 @@ def test_the_shipped_catalogue_serves_every_autoencoder_and_pca(shipped):
     assert [r["name"] for r in rows.values() if r["default"]] == ["ae-64"]
 
 
-@pytest.mark.parametrize("name", ["ae-2", "ae-8", "ae-64", "ae-denoise", "pca-2", "pca-16"])
+@pytest.mark.parametrize("name", ["ae-2", "ae-8", "ae-64", "ae-denoise", "pca-2", "pca-16", "vae-16", "conv-64"])
 def test_every_model_keeps_the_interface(shipped, mnist_test, name):
     model = shipped.get(name)
     assert isinstance(model, Model) and model.name == name

@@ -130,13 +130,19 @@ def steer(d: int) -> str:
             f"redraws as you move it.")
 
 
+KIND_NAMES = {"pca": "PCA", "vae": "variational autoencoder", "conv": "convolutional autoencoder"}
+
+
+def choice_label(e: Engine) -> str:
+    """How the model picker names a model: its name, kind, code size and test MSE."""
+    mse = e.model.test_mse
+    kind = KIND_NAMES.get(e.model.kind, e.model.kind)
+    return f"{e.name}: {kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
+
+
 def choices(engines: Engines) -> list[tuple[str, str]]:
     """The model picker's entries: (label, name)."""
-    def label(e: Engine) -> str:
-        mse = e.model.test_mse
-        kind = {"pca": "PCA"}.get(e.model.kind, e.model.kind)
-        return f"{e.name}: {kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
-    return [(label(e), e.name) for e in engines]
+    return [(choice_label(e), e.name) for e in engines]
 
 
 def build(ctx: Context) -> Context:

@@ -25,6 +25,7 @@ from ae.preprocess import InputError
 from ae.ui.api import saved_file, saved_png
 from ae.ui.checks import choice, number
 from ae.ui.errors import on_page
+from ae.ui.explore import choice_label, choices
 from ae.ui.inputs import uploaded
 from ae.ui.render import code_scatter, grid_image, line_plot
 from ae.visitors import YOURS, owner
@@ -34,7 +35,7 @@ TRAIN, TEST = "rgb(37,99,235)", "rgb(234,88,12)"
 SCATTER_CAPTION = ("<p><b>Where test digits land in the 2-number code</b>, one dot each, coloured by digit: watch the "
                    "classes pull apart as it learns.</p>")
 FIELDS = ("kind", "code_size", "hidden", "digits", "epochs", "lr_power", "schedule", "noise", "code_activation",
-          "seed", "batch_size")  # the page's inputs, in order; lr_power is log10 of the learning rate
+          "beta", "seed", "batch_size")  # the page's inputs, in order; lr_power is log10 of the learning rate
 LR_POWER = (math.log10(RANGES["lr"][0]), math.log10(RANGES["lr"][1]))
 EXPLAIN = """### Train your own autoencoder and watch it learn
 Choose the settings (or a preset that makes one of the tutorial's warnings happen) and press **Train**. The
@@ -44,7 +45,8 @@ test digits, and for a 2-number code where 1,000 test digits land. **Stop** ends
 it is. When the run ends, the model is **your model** in the Model menu of the first tab, so every view can
 use it, and you can download it with the command that rebuilds it."""
 MEANINGS = {
-    "kind": "the kind of network (more kinds to come)",
+    "kind": "autoencoder (the tutorial's), vae (a variational one: codes pulled towards a standard normal) or conv "
+            "(convolutional)",
     "code_size": "numbers in the code: 2 can be drawn as a plane; small codes lose detail",
     "hidden": "units in the hidden layer on each side of the code",
     "digits": "training digits (the first N of MNIST's 60,000): few digits invite overfitting",
@@ -53,6 +55,7 @@ MEANINGS = {
     "schedule": "constant, as the tutorial; or one-cycle: warm up, then decay",
     "noise": "noise added to each training digit (0 = plain autoencoder, above 0 = denoising)",
     "code_activation": "linear code, or ReLU as the tutorial has it (ReLU can leave numbers stuck at 0)",
+    "beta": "a VAE's weight on its KL term: 1 is the ELBO; more gives a smoother code and blurrier digits",
     "seed": "the same seed and settings give the same weights on the CPU",
     "batch_size": "digits per Adam step",
 }
@@ -131,7 +134,9 @@ class Progress:
 def curve(p: Progress) -> str:
     if not p.epochs:
         return "<p>The curve appears with the first step.</p>"
-    return line_plot([("training loss", TRAIN, p.train), ("test MSE (1,000 test digits)", TEST, p.test)],
+    train = ("training loss (cross-entropy + β·KL per digit)" if p.settings.get("kind") == "vae"
+             else "training loss")
+    return line_plot([(train, TRAIN, p.train), ("test MSE (1,000 test digits)", TEST, p.test)],
                      xs=p.epochs, x_end=p.settings.get("epochs"))
 
 
@@ -164,9 +169,7 @@ def status_line(state: str, status, p: Progress) -> str:
 
 
 def yours_choice(engine: Engine) -> tuple[str, str]:
-    mse = engine.model.test_mse
-    return (f"your model: {engine.model.kind}, {engine.code_size} numbers"
-            + (f", test MSE {mse:.4f}" if mse is not None else ""), YOURS)
+    return choice_label(engine).replace(YOURS, "your model", 1), YOURS
 
 
 class Handlers:
@@ -176,11 +179,19 @@ class Handlers:
         self.engines, self.jobs, self.available = engines, jobs, available
         self.catalogue_choices = catalogue_choices  # the model picker's entries besides the visitor's own
         self.on_estimate = on_page("lab estimate", lambda m: f"⚠️ {m}")(self._estimate)
+        self.on_kind = on_page("lab kind", lambda m: tuple(gr.skip() for _ in lab.FOR_KINDS))(self._kind)
         self.on_train = on_page("lab train", self.not_started)(self._train)
         self.on_poll = on_page("lab poll", self.poll_failed)(self._poll)
         self.on_stop = on_page("lab stop", lambda m: f"⚠️ {m}")(self._stop)
         self.on_preset = on_page("lab preset", self.no_preset)(self._preset)
         self.on_load = on_page("lab load", self.not_loaded)(self._load)
+
+    def _kind(self, kind) -> tuple:
+        """The settings only some kinds read: usable for this kind, else back at their defaults and greyed out."""
+        kind = choice("kind", kind, lab.KINDS)
+        return tuple(gr.update(interactive=kind in kinds, **({} if kind in kinds else
+                                                             {"value": getattr(LabSettings(), name)}))
+                     for name, kinds in lab.FOR_KINDS.items())
 
     def _estimate(self, *values) -> str:
         return estimate_line(settings_from_page(values, self.available))
@@ -304,8 +315,6 @@ def build(ctx) -> None:
         gr.Markdown(f"{EXPLAIN}\n\n⚠️ Training needs MNIST's files on the server, and it has none: put the four "
                     "files in `data/MNIST/raw` (or point `AE_DATA_DIR` at a folder that has them) and restart.")
         return
-    from ae.ui.explore import choices
-
     h = Handlers(ctx.engines, ctx.lab, available, choices(ctx.engines))
     default = LabSettings(digits=min(LabSettings.digits, available))
     gr.Markdown(EXPLAIN)
@@ -326,6 +335,8 @@ def build(ctx) -> None:
                 "noise": gr.Slider(*RANGES["noise"], value=default.noise, step=0.05, label="denoising noise"),
                 "code_activation": gr.Radio(list(lab.CODE_ACTIVATIONS), value=default.code_activation,
                                             label="code activation"),
+                "beta": gr.Slider(*RANGES["beta"], value=default.beta, step=0.1, label="beta (VAE)",
+                                  interactive=default.kind in lab.FOR_KINDS["beta"]),
                 "seed": gr.Number(default.seed, precision=0, minimum=0, maximum=RANGES["seed"][1], label="seed"),
                 "batch_size": gr.Slider(*RANGES["batch_size"], value=default.batch_size, step=16,
                                         label="batch size"),
@@ -348,14 +359,21 @@ def build(ctx) -> None:
             command = gr.Textbox(label="The command that rebuilds your model (same seed: the same weights on the "
                                        "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)", interactive=False,
                                  buttons=["copy"], elem_id="lab-command")
-            download = gr.File(label="Your model's checkpoint (serve it with AE_CHECKPOINT=file python app.py)",
+            download = gr.File(label="Your model's checkpoint (load it back here; a plain autoencoder's also serves "
+                                     "with AE_CHECKPOINT=file python app.py)",
                                interactive=False, elem_id="lab-download")
             checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
                                  file_types=[".safetensors"], type="filepath", elem_id="lab-load")
     progress = gr.State(None)
     timer = gr.Timer(POLL_SECONDS, active=False)
 
+    for name, component in inputs.items():  # what does not apply to the kind stays at its default, greyed out
+        if name in lab.FOR_KINDS:
+            component.interactive = default.kind in lab.FOR_KINDS[name]
     values = list(inputs.values())
+    applies = [inputs[name] for name in lab.FOR_KINDS]
+    inputs["kind"].input(h.on_kind, inputs["kind"], applies, api_visibility="private", show_progress="hidden",
+                         concurrency_limit=None)
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     gr.on([c.change for c in values], h.on_estimate, values, estimate, api_name="lab_estimate",
           trigger_mode="always_last", concurrency_limit=None, **ui)

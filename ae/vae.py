@@ -1,0 +1,115 @@
+"""The variational autoencoder: the plain one's layers, a Gaussian code, and its loss terms. No file or UI code.
+
+The encoder gives each digit a mean and a log-variance per code dimension; training decodes a code drawn from
+that Gaussian and pulls the Gaussian towards N(0, I) (the KL term), so any code drawn from N(0, I) decodes
+to a digit. The decoder is dense layers only, so the page can run it as it runs the plain one (ae/export.py).
+"""
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    input_size: int = 784  # pixels of one flattened 28x28 MNIST digit
+    hidden: int = 256  # width of the one hidden layer on each side
+    code_size: int = 64  # dimensions of the code: the mean is the code the app shows
+    beta: float = 1.0  # weight of the KL term in the training loss: 1 is the ELBO; more buys a smoother code
+
+    def __post_init__(self):
+        for name in ("input_size", "hidden", "code_size"):  # also guards configs read back from checkpoint files
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if math.isqrt(self.input_size) ** 2 != self.input_size:
+            raise ValueError(f"input_size must be a square image's pixel count, got {self.input_size}")
+        beta = self.beta
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < math.inf:
+            raise ValueError(f"beta must be a number of at least 0, got {beta!r}")
+
+    @property
+    def side(self) -> int:
+        return math.isqrt(self.input_size)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class VAE(nn.Module):
+    """Encoder 784->256->(mean, log-variance) of D numbers; decoder D->256->784 with a sigmoid output."""
+
+    def __init__(self, config: VAEConfig = VAEConfig()):
+        super().__init__()
+        self.config = config
+        self.encoder = nn.Sequential(nn.Linear(config.input_size, config.hidden), nn.ReLU())
+        self.mean = nn.Linear(config.hidden, config.code_size)
+        self.logvar = nn.Linear(config.hidden, config.code_size)
+        self.decoder = nn.Sequential(
+            nn.Linear(config.code_size, config.hidden), nn.ReLU(),
+            nn.Linear(config.hidden, config.input_size), nn.Sigmoid(),
+        )
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, 28, 28) or (B, 784) pixels -> the code's Gaussian: mean and log-variance, each (B, D)."""
+        h = self.encoder(x.reshape(x.shape[0], -1))
+        return self.mean(h), self.logvar(h)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 28, 28) or (B, 784) pixels -> (B, D) codes: the mean, the most likely code."""
+        return self.posterior(x)[0]
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) codes -> (B, 784) logits, the decoder before its sigmoid (the loss reads these: stabler)."""
+        return self.decoder[:-1](z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) codes -> (B, 1, 28, 28) pixels in [0, 1]."""
+        side = self.config.side
+        return self.decoder(z).reshape(z.shape[0], 1, side, side)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction from the mean code: deterministic, and what test MSE measures."""
+        return self.decode(self.encode(x))
+
+    def sample_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n, D) codes drawn from the prior N(0, I); decoded, they are new digits."""
+        return torch.randn(n, self.config.code_size, generator=generator, device=self.mean.weight.device)
+
+
+def kl_divergence(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, I)) in nats, per digit: (B, D) each -> (B,), never below 0."""
+    return 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum(1)
+
+
+def reconstruction_nll(model: VAE, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """-log p(x | z) in nats per digit under the decoder's Bernoulli pixels (MNIST's grey levels taken as
+    probabilities, the usual reading): binary cross-entropy summed over the pixels. x (B, 784), z (B, D) -> (B,)."""
+    return F.binary_cross_entropy_with_logits(model.decode_logits(z), x, reduction="none").sum(1)
+
+
+def vae_loss(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """The training loss of a (B, 784) batch: reconstruction + beta * KL per digit, averaged over the batch.
+    The code is drawn with torch's global generator (reparameterised), which ae.train.fit seeds."""
+    mean, logvar = model.posterior(x)
+    z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+    return (reconstruction_nll(model, x, z) + model.config.beta * kl_divergence(mean, logvar)).mean()
+
+
+def negative_elbo(model: VAE, x: torch.Tensor, samples: int = 0, generator: torch.Generator | None = None
+                  ) -> torch.Tensor:
+    """-ELBO per digit, in nats: reconstruction + KL (beta 1, whatever the training beta), an upper bound on
+    -log p(x) when averaged over drawn codes. (B, 28, 28) or (B, 784) pixels in [0, 1] -> (B,).
+    samples=0 decodes the mean code (deterministic: a score for an outlier meter); samples=k averages k draws."""
+    x = x.reshape(x.shape[0], -1)
+    mean, logvar = model.posterior(x)
+    if samples == 0:
+        nll = reconstruction_nll(model, x, mean)
+    else:
+        std = (0.5 * logvar).exp()
+        draws = [mean + std * torch.randn(mean.shape, generator=generator, device=mean.device) for _ in range(samples)]
+        nll = torch.stack([reconstruction_nll(model, x, z) for z in draws]).mean(0)
+    return nll + kl_divergence(mean, logvar)
