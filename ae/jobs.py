@@ -36,6 +36,7 @@ FINISHED = ("done", "stopped", "failed")
 GRACE = 30.0  # seconds past the wall-clock cap before a worker that has not stopped is ended by force
 POLL = 0.05  # seconds between a backend's checks of the stop request: Stop takes effect within about this
 ORPHAN_CHECK = 1.0  # seconds between an idle worker's checks that its parent still runs
+UNWATCHED = 30.0  # a watched job nobody has read for this long is stopped (queued: dropped), its page gone
 
 Emit = Callable[[dict], None]
 
@@ -70,6 +71,11 @@ class _Job:
     started: float | None = None
     ended: float | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    watched: bool = False  # a page polls it: unread for UNWATCHED seconds, nobody is looking any more
+    read: float = field(default_factory=time.monotonic)  # when its status or messages were last asked for
+
+    def forsaken(self) -> bool:
+        return self.watched and time.monotonic() - self.read > UNWATCHED
 
 
 @dataclass(frozen=True)
@@ -111,9 +117,10 @@ class Jobs:
         for t in self._runners:
             t.start()
 
-    def submit(self, settings: Mapping | LabSettings, owner: str = "") -> str:
+    def submit(self, settings: Mapping | LabSettings, owner: str = "", watched: bool = False) -> str:
         """Queue a run; returns its id (unguessable: whoever holds it may read and stop the run). Refuses
-        (InputError) bad settings, a full queue, an owner's extra job; owner "" (a script's) is not bounded."""
+        (InputError) bad settings, a full queue, an owner's extra job; owner "" (a script's) is not bounded.
+        watched: a page polls it, and when none has for UNWATCHED seconds (its visitor left) it is stopped."""
         settings = check_settings(settings.to_dict() if isinstance(settings, LabSettings) else settings)
         with self._lock:
             if self._closed:
@@ -125,7 +132,8 @@ class Jobs:
             if owner and mine >= self.max_per_owner:
                 raise InputError(f"You have {mine} run(s) queued or running, the most one visitor may; stop it or "
                                  "wait for it to end.")
-            job = _Job(f"job-{next(self._ids)}-{secrets.token_urlsafe(9)}", owner, settings, estimate_seconds(settings))
+            job = _Job(f"job-{next(self._ids)}-{secrets.token_urlsafe(9)}", owner, settings, estimate_seconds(settings),
+                       watched=watched)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._lock.notify_all()
@@ -190,6 +198,7 @@ class Jobs:
         job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             raise InputError("No such training run: it ended long ago and was dropped, or never existed.")
+        job.read = time.monotonic()
         if job.id in self._finished:
             self._finished.move_to_end(job.id)  # read now: the last to be dropped
         return job
@@ -224,16 +233,19 @@ class Jobs:
                 if self._closed:
                     return
                 job = self._queue.popleft()
+                if job.forsaken():  # its page left while it waited
+                    self._finish(job, "stopped")
+                    continue
                 job.state, job.started = "running", time.monotonic()
             try:
                 blob = self.backend.execute(slot, job.id, job.settings, functools.partial(self._emit, job),
-                                            job.stop.is_set)
+                                            lambda job=job: job.stop.is_set() or job.forsaken())
             except (InputError, JobFailed) as e:
                 outcome, error, blob = "failed", str(e), None
             except Exception as e:  # a backend's own failure: say what it was, keep serving
                 outcome, error, blob = "failed", f"The training failed ({type(e).__name__}: {e}).", None
             else:
-                outcome, error = ("stopped" if job.stop.is_set() else "done"), None
+                outcome, error = ("stopped" if job.stop.is_set() or job.forsaken() else "done"), None
             with self._lock:
                 job.result = blob
                 job.nbytes += len(blob or b"")
@@ -262,7 +274,7 @@ def _put_message(outbox, job_id: str, message: dict) -> None:
     outbox.put(("message", job_id, message))
 
 
-def _local_worker(inbox, outbox, stop, data_dir: str | None, parent: int | None = None) -> None:
+def _local_worker(inbox, outbox, stop, data_dir: str | None, parent: int | None = None, ready=None) -> None:
     """A worker process's loop: jobs in, ("message" | "done" | "error", job id, payload) out. It ends with its
     parent: a server killed without a chance to end its workers (SIGKILL, or a SIGTERM Python does not turn into
     an exit) leaves nobody to read them, and each holds MNIST and torch in memory. parent: the pid that started it
@@ -277,6 +289,8 @@ def _local_worker(inbox, outbox, stop, data_dir: str | None, parent: int | None 
     except Exception:  # reported with each job below, where someone reads it
         pass
     outbox.put(("ready", None, None))
+    if ready is not None:
+        ready.value = 1
     while True:
         try:
             job = inbox.get(timeout=ORPHAN_CHECK)
@@ -302,8 +316,11 @@ def _local_worker(inbox, outbox, stop, data_dir: str | None, parent: int | None 
 class _Worker:
     def __init__(self, ctx, data_dir: str | None):
         self.inbox, self.outbox, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+        # A flag with no lock: an Event's set() waits for each process asleep in its wait() to wake, forever if
+        # that process was killed meanwhile (the server, say, while it waited for the worker to be ready).
+        self.ready = ctx.RawValue("b", 0)
         self.process = ctx.Process(target=_local_worker, args=(self.inbox, self.outbox, self.stop, data_dir,
-                                                               os.getpid()),
+                                                               os.getpid(), self.ready),
                                    name="ae-train-worker", daemon=True)
         with _main_script_hidden():
             self.process.start()
@@ -349,10 +366,9 @@ class LocalBackend:
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Block until every worker has started and loaded the data (or the timeout passes)."""
         deadline = time.monotonic() + timeout
-        for w in self._workers:
-            item = w.outbox.get(timeout=max(0.1, deadline - time.monotonic()))
-            if item[0] != "ready":
-                w.outbox.put(item)
+        for w in self._workers:  # a flag, not the outbox: a job's messages may be on their way already
+            while not w.ready.value and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def execute(self, slot, job_id, settings, emit, should_stop) -> bytes:
         w = self._workers[slot]
@@ -562,9 +578,12 @@ class OnDemand:
     def start(self) -> threading.Thread:
         """Make the jobs and warm their workers in the background; returns the thread doing it."""
         def warm():
-            backend = self.get().backend
-            if hasattr(backend, "wait_ready"):
-                backend.wait_ready()
+            try:
+                backend = self.get().backend
+                if hasattr(backend, "wait_ready"):
+                    backend.wait_ready()
+            except Exception as e:  # a Ray that cannot be reached, say: each run then says why
+                print(f"Training workers did not start: {type(e).__name__}: {e}", flush=True)
         thread = threading.Thread(target=warm, name="jobs-warm-up", daemon=True)
         thread.start()
         return thread

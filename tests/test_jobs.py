@@ -236,3 +236,21 @@ def test_the_ray_backend_runs_a_job_on_a_local_ray(tmp_path):
             assert jobs.status(stopped).state == "stopped" and messages[-1]["stopped"] == "stopped"
     finally:
         ray.shutdown()
+
+
+def test_a_watched_run_nobody_reads_is_stopped_and_a_forsaken_queued_one_never_starts(monkeypatch):
+    """A page polls its run several times a second; when the page is gone (its visitor left), nobody reads it,
+    and it must not hold the worker or its place in the queue."""
+    monkeypatch.setattr(jobs_module, "UNWATCHED", 0.3)
+    backend = Gate()
+    with Jobs(backend, max_per_owner=5) as jobs:
+        running = jobs.submit(SMALL, owner="a", watched=True)
+        waiting = jobs.submit(SMALL, owner="b", watched=True)
+        kept = jobs.submit(SMALL, owner="c")  # a script's run: nobody polls it, and it runs on
+        wait_for(lambda: jobs.status(running).state == "running")
+        time.sleep(0.6)  # nobody reads running or waiting
+        wait_for(lambda: jobs.status(running).state == "stopped")
+        wait_for(lambda: jobs.status(kept).state == "running")
+        assert jobs.status(waiting).state == "stopped" and waiting not in backend.started
+        backend.open(kept)
+        wait_for(lambda: jobs.status(kept).state == "done")
