@@ -41,8 +41,8 @@ ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and ev
 # Ray when AE_TRAIN_CLUSTER names one; made when first needed, or at launch.
 LAB = OnDemand(lambda: Jobs(backend_from_env(DATA_DIR, workers=int(os.environ.get("AE_TRAIN_WORKERS", "1")))))
 LABELLED = functools.cache(functools.partial(read_digits, DATA_DIR, 5000))  # read when first needed
-CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=count_digits(DATA_DIR),
-              labelled=LABELLED if count_digits(DATA_DIR) else None)
+DIGITS = count_digits(DATA_DIR)  # 0: no MNIST here, so no training (the lab's tab says so)
+CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=DIGITS, labelled=LABELLED if DIGITS else None)
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 
@@ -56,4 +56,4 @@ with gr.Blocks(title=page.TITLE) as demo:
     api.build(CTX)
 
 if __name__ == "__main__":
-    page.serve(demo, lab=LAB if CTX.lab_digits else None)
+    page.serve(demo, lab=LAB if DIGITS else None)

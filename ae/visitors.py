@@ -13,6 +13,8 @@ import contextvars
 import threading
 import time
 
+import torch
+
 from ae.preprocess import InputError
 
 YOURS = "your-model"  # the name a visitor's own model goes by, in the picker and in API calls
@@ -74,12 +76,6 @@ class VisitorModels:
             self._models[who] = (model, nbytes)
             return dropped
 
-    def peek(self, who: str) -> object | None:
-        """who's model, or None; does not count as a use."""
-        with self._lock:
-            kept = self._models.get(who)
-            return None if kept is None else kept[0]
-
     def get(self, who: str) -> object:
         """who's model (a use: it is dropped last), else InputError saying why there is none."""
         with self._lock:
@@ -89,12 +85,36 @@ class VisitorModels:
                 return kept[0]
             if who in self._dropped:
                 raise InputError(
-                    f"Your model is gone: this server keeps the models of {self.max_models} visitors at most and "
-                    "dropped yours, the one unused longest, to make room. Train it again (same settings, same "
-                    "seed: the same model), or load the checkpoint you downloaded.")
+                    f"Your model is gone: this server keeps at most {self.max_models} visitors' models and "
+                    f"{self.max_bytes / 2**20:.0f} MB of them, and dropped yours, the one unused longest, to make "
+                    "room. Train it again (same settings, same seed: the same model), or load the checkpoint you "
+                    "downloaded.")
         raise InputError("You have no model of your own yet: train one in the \"Train your own\" tab, or load a "
                          "checkpoint there.")
 
-    def drop(self, who: str) -> None:
-        with self._lock:
-            self._models.pop(who, None)
+
+# What a visitor's model may be, so that it costs the server what the lab's own models do: the sizes the lab
+# trains at most, on MNIST's 28x28 digits.
+LIMITS = {"code_size": 64, "hidden": 1024, "channels": 32}
+
+
+def check_servable(model) -> None:
+    """InputError unless model (an ae.models.Model from a visitor's checkpoint) reads and draws 28x28 digits,
+    within LIMITS: a checkpoint may describe any network its file's tensors fit (a 10 MB file can hold a
+    convolutional network costing ~40 s per 5,000 digits, or one drawing 3000x3000 pictures)."""
+    config = getattr(getattr(model, "network", None), "config", None)
+    input_size = getattr(config, "input_size", 784)
+    if input_size != 784:
+        raise InputError(f"That model reads {input_size} pixels; this app's models read MNIST's 28x28 = 784.")
+    for name, most in LIMITS.items():
+        value = model.code_size if name == "code_size" else getattr(config, name, None)
+        if value is not None and value > most:
+            raise InputError(f"That model's {name.replace('_', ' ')} is {value}; a model of your own may have at "
+                             f"most {most} (the lab's largest).")
+    try:
+        code = model.encode(torch.zeros(1, 28, 28))
+        picture = model.decode(code)
+    except Exception as e:  # a network whose layers do not fit together
+        raise InputError(f"That model cannot run on a 28x28 digit ({type(e).__name__}).") from None
+    if tuple(code.shape) != (1, model.code_size) or tuple(picture.shape) != (1, 28, 28):
+        raise InputError("That model does not turn a 28x28 digit into its code and back.")

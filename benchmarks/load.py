@@ -126,13 +126,13 @@ def trainer(server: AppServer, i: int, lock: threading.Lock, times: dict, errors
     with httpx.Client(base_url=server.url, timeout=60) as http:
         start = time.perf_counter()
         try:
-            line = http_call(http, "lab_train", [None, *page_values(LabSettings())], session=session)[1]
+            line = http_call(http, "lab_train", page_values(LabSettings()), session=session)[0]
             first = None
             while True:
-                out = http_call(http, "lab_poll", [None], session=session)
-                if first is None and "<polyline" in str(out[2]):
+                out = http_call(http, "lab_poll", [], session=session)
+                if first is None and "<polyline" in str(out[1]):
                     first = time.perf_counter() - start
-                if not str(out[1]).startswith(("⏳", "🏃", "⚙️")):
+                if not str(out[0]).startswith(("⏳", "🏃", "⚙️")):
                     break
                 time.sleep(POLL_SECONDS)
         except (CallError, RuntimeError, httpx.HTTPError) as e:
@@ -144,10 +144,10 @@ def trainer(server: AppServer, i: int, lock: threading.Lock, times: dict, errors
             times["train_to_end"].append((time.perf_counter() - start) * 1000)
             place = re.search(r"number (\d+) in the queue", line)
             times["queue_place"].append(int(place[1]) if place else 0)
-            if "Done" in str(out[1]):
-                done.append(out[7])  # the checkpoint, in the server's cache
+            if "Done" in str(out[0]):
+                done.append(out[6])  # the checkpoint, in the server's cache
             else:
-                errors.append(f"train: {str(out[1])[:80]}")
+                errors.append(f"train: {str(out[0])[:80]}")
 
 
 def warm_up_training(server: AppServer) -> None:
@@ -156,8 +156,8 @@ def warm_up_training(server: AppServer) -> None:
     from ae.ui.lab import page_values
 
     with httpx.Client(base_url=server.url, timeout=60) as http:
-        http_call(http, "lab_train", [None, *page_values(LabSettings(digits=100, epochs=1))], session="warm-up")
-        while str(http_call(http, "lab_poll", [None], session="warm-up")[1]).startswith(("⏳", "🏃", "⚙️")):
+        http_call(http, "lab_train", page_values(LabSettings(digits=100, epochs=1)), session="warm-up")
+        while str(http_call(http, "lab_poll", [], session="warm-up")[0]).startswith(("⏳", "🏃", "⚙️")):
             time.sleep(0.3)
 
 

@@ -88,14 +88,13 @@ def lab_view(weights):
     jobs.close()
 
 
-def poll_to_end(h, progress, timeout=120.0):
+def poll_to_end(h, timeout=120.0):
     """Poll as the page's timer does until the timer is switched off; returns every poll's outputs."""
     polls, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
-        out = h.on_poll(progress)
+        out = h.on_poll()
         polls.append(out)
-        progress = out[0]
-        if out[5].active is False:
+        if out[4].active is False:
             return polls
         time.sleep(0.1)
     raise TimeoutError("the run did not end")
@@ -105,21 +104,24 @@ def poll_to_end(h, progress, timeout=120.0):
 def test_a_run_streams_and_ends_as_the_visitors_model(lab_view, tmp_path):
     h, engines = lab_view
     with as_owner("visitor-a"):
-        started = h.on_train(None, *values())
-        assert "queue" in started[1] or "Starting" in started[1], started[1]
-        polls = poll_to_end(h, started[0])
-        progress = polls[-1][0]
+        started = h.on_train(*values())
+        assert "queue" in started[0] or "Starting" in started[0], started[0]
+        polls = poll_to_end(h)
+        progress = h.runs.get("visitor-a")
         assert len(progress.epochs) >= 3, "at least three updates before the end"
         assert progress.test[-1] < progress.test[0] and progress.epochs[-1] == 30
-        pictures = [out[3] for out in polls if isinstance(out[3], str)]
+        pictures = [out[2] for out in polls if isinstance(out[2], str)]
         assert len(set(pictures)) >= 2  # the reconstructions changed as it learned
-        assert any(isinstance(out[4], str) and "<circle" in out[4] for out in polls)  # the 2-number scatter
-        status, picker, download, command = polls[-1][1], polls[-1][6], polls[-1][7], polls[-1][8]
-        assert "Done" in status and "your model" in status
+        assert any(isinstance(out[3], str) and "<circle" in out[3] for out in polls)  # the 2-number scatter
+        status, picker, download, command, revision = polls[-1][0], *polls[-1][5:]
+        assert "Done" in status and "your model" in status and isinstance(revision, int)
         assert (picker["choices"][-1][1] == YOURS and "2 numbers" in picker["choices"][-1][0]
                 and len(picker["choices"]) == len(engines.catalogue.names()) + 1)
         mine = engines.get(YOURS)
         assert mine.code_size == 2 and mine.model.test_mse == pytest.approx(progress.test[-1])
+        again = h.on_poll()  # one more tick (or a call by hand): told, not adopted a second time
+        assert "Done" in again[0] and again[4].active is False and all(o is not None for o in again[5:])
+        assert engines.get(YOURS) is mine and "Nothing to stop" in h.on_stop()
     with as_owner("visitor-b"), pytest.raises(InputError, match="no model of your own"):
         engines.get(YOURS)
 
@@ -140,14 +142,14 @@ def test_stop_ends_the_run_and_keeps_the_model(lab_view):
     """How soon it ends is measured by benchmarks/lab.py, not timed here."""
     h, engines = lab_view
     with as_owner("visitor-c"):
-        progress = h.on_train(None, *values(epochs=500, code_size=16))[0]
+        h.on_train(*values(epochs=500, code_size=16))
         deadline = time.monotonic() + 120
-        while not progress.epochs and time.monotonic() < deadline:  # until it learns
-            progress = h.on_poll(progress)[0]
+        while not h.runs.get("visitor-c").epochs and time.monotonic() < deadline:  # until it learns
+            h.on_poll()
             time.sleep(0.05)
-        assert "Stopping" in h.on_stop(progress)
-        last = poll_to_end(h, progress)[-1]
-        assert "You stopped it" in last[1]
+        assert "Stopping" in h.on_stop()
+        last = poll_to_end(h)[-1]
+        assert "You stopped it" in last[0]
         assert engines.get(YOURS).code_size == 16 and engines.get(YOURS).model.checkpoint.metrics.get("stopped")
 
 
@@ -155,16 +157,48 @@ def test_stop_ends_the_run_and_keeps_the_model(lab_view):
 def test_one_run_per_visitor_and_a_new_one_replaces_it(lab_view):
     h, _ = lab_view
     with as_owner("visitor-d"):
-        first = h.on_train(None, *values(epochs=500))[0]
+        h.on_train(*values(epochs=500))
+        first = h.runs.get("visitor-d")
         jobs = h.jobs.get()
         deadline = time.monotonic() + 120
         while jobs.status(first.job).state != "running" and time.monotonic() < deadline:
             time.sleep(0.02)
-        second = h.on_train(first, *values(epochs=1))  # Train again: the running one is stopped for this one
-        assert "⚠️" not in second[1], second[1]
-        assert second[0].job != first.job
-        assert h.jobs.get().status(first.job).state in ("stopped", "done")
-        assert "Done" in poll_to_end(h, second[0])[-1][1]
+        second = h.on_train(*values(epochs=1))  # Train again: the running one is stopped for this one
+        assert "⚠️" not in second[0], second[0]
+        assert h.runs.get("visitor-d").job != first.job
+        assert jobs.status(first.job).state in ("stopped", "done")
+        assert "Done" in poll_to_end(h)[-1][0]
+
+
+@pytest.mark.slow
+def test_a_tick_that_overlaps_a_new_train_never_brings_the_old_run_back(lab_view):
+    """The run lives on the server, not in the page's state: a tick that began before Train and ends after it
+    reads whichever run is the visitor's when it looks, and the new run is the one watched and adopted."""
+    h, engines = lab_view
+    with as_owner("visitor-f"):
+        h.on_train(*values(epochs=2, code_size=4))
+        poll_to_end(h)
+        assert engines.get(YOURS).code_size == 4
+        h.on_train(*values(epochs=2, code_size=8))
+        poll_to_end(h)
+        assert engines.get(YOURS).code_size == 8 and h.runs.get("visitor-f").settings["code_size"] == 8
+
+
+def test_a_visitor_without_a_run_gets_a_quiet_timer(lab_view):
+    h, _ = lab_view
+    with as_owner("visitor-never-trained"):
+        out = h.on_poll()
+        assert out[4].active is False and "Press **Train**" in out[0]
+        assert h.on_stop() == "No run to stop."
+
+
+def test_a_server_without_mnist_says_so_at_train(weights):
+    from ae.ui.lab import NO_DATA
+
+    h = Handlers(Engines(load_zoo(weights).catalogue), OnDemand(lambda: None), 0, [])
+    with as_owner("visitor-g"):
+        assert h.on_train(*values())[0] == f"⚠️ {NO_DATA}"
+        assert h.on_estimate(*values(digits=60_000, epochs=5)).startswith("**About")
 
 
 def uploaded_payload(path) -> dict:
@@ -179,13 +213,13 @@ def uploaded_payload(path) -> dict:
 def test_a_checkpoint_loads_back_as_your_model_and_anything_else_is_refused(lab_view, weights, tmp_path):
     h, engines = lab_view
     with as_owner("visitor-e"):
-        status, picker = h.on_load(uploaded_payload(weights / "ae-4.safetensors"))
+        status, picker, _ = h.on_load(uploaded_payload(weights / "ae-4.safetensors"))
         assert "Loaded" in status and picker["choices"][-1][1] == YOURS
         assert engines.get(YOURS).code_size == 4
         (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 100)
         for bad in (weights / "pca.safetensors", tmp_path / "junk.safetensors"):
-            status, picker = h.on_load(uploaded_payload(bad))
-            assert status.startswith("⚠️") and ("not a model" in status or "not a checkpoint" in status), status
+            status, picker, _ = h.on_load(uploaded_payload(bad))
+            assert status.startswith("⚠️") and ("not one model" in status or "not a checkpoint" in status), status
         assert h.on_load({"path": "/etc/passwd"})[0].startswith("⚠️")
         assert h.on_load(None)[0].startswith("⚠️")
         assert engines.get(YOURS).code_size == 4  # a refused file leaves the model as it was
@@ -224,7 +258,7 @@ def train_over_http(http, session: str, **changes) -> str:
     """Start a run as the page does; returns the status line the page shows."""
     from ae.ui.app_server import http_call
 
-    return http_call(http, "lab_train", [None, *values(**changes)], session=session)[1]
+    return http_call(http, "lab_train", values(**changes), session=session)[0]
 
 
 def poll_over_http(http, session: str, timeout: float = 120.0) -> list:
@@ -232,8 +266,8 @@ def poll_over_http(http, session: str, timeout: float = 120.0) -> list:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        out = http_call(http, "lab_poll", [None], session=session)
-        if not str(out[1]).startswith(("⏳", "🏃", "⚙️")):
+        out = http_call(http, "lab_poll", [], session=session)
+        if not str(out[0]).startswith(("⏳", "🏃", "⚙️")):
             return out
         time.sleep(0.2)
     raise TimeoutError("the run did not end")
@@ -262,7 +296,7 @@ def test_a_visitors_model_is_theirs_alone_over_http(http):
 
     train_over_http(http, "visitoraaaa1", epochs=3)
     done = poll_over_http(http, "visitoraaaa1")
-    assert "Done" in done[1] and done[6]["choices"][-1][1] == YOURS
+    assert "Done" in done[0] and done[5]["choices"][-1][1] == YOURS
     picture = http_call(http, "decode", [[0.0, 0.0], YOURS], session="visitoraaaa1")[0]
     assert picture["path"].endswith(".png")
     for stranger in ("visitorbbbb2", None):  # another visitor, and a call with no session of its own
@@ -283,7 +317,7 @@ def test_the_queue_serves_visitors_in_order_over_http(http):
             if s not in ended:
                 from ae.ui.app_server import http_call
 
-                line = http_call(http, "lab_poll", [None], session=s)[1]
+                line = http_call(http, "lab_poll", [], session=s)[0]
                 if "Done" in str(line):
                     ended[s] = time.monotonic()
         time.sleep(0.1)

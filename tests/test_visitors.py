@@ -3,11 +3,12 @@
 import threading
 
 import pytest
+import torch
 
 from ae.inference import Engines
 from ae.models import Catalogue, as_model
 from ae.preprocess import InputError
-from ae.visitors import YOURS, VisitorModels, as_owner, owner
+from ae.visitors import YOURS, VisitorModels, as_owner, check_servable, owner
 
 
 def test_each_visitor_sees_only_their_own_model():
@@ -77,3 +78,34 @@ def test_engines_resolve_your_model_for_the_running_visitor_only(weights):
     with as_owner("b"), pytest.raises(InputError, match="no model of your own"):
         engines.get(YOURS)
     assert engines.get("ae-2").name == "ae-2"  # the served models are everyone's
+
+
+def fake_model(code_size=16, **config):
+    """A model as a checkpoint describes it; its network's config is what a file's metadata said."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(network=SimpleNamespace(config=SimpleNamespace(**config)), code_size=code_size,
+                           encode=lambda x: torch.zeros(len(x), code_size),
+                           decode=lambda z: torch.zeros(len(z), 28, 28))
+
+
+@pytest.mark.parametrize("model, words", [
+    (fake_model(input_size=160_000), "reads 160000 pixels"),
+    (fake_model(channels=190, input_size=784), "channels is 190"),
+    (fake_model(hidden=4096), "hidden is 4096"),
+    (fake_model(code_size=500), "code size is 500"),
+])
+def test_a_visitors_model_must_cost_what_the_labs_do(model, words):
+    with pytest.raises(InputError, match=words):
+        check_servable(model)
+
+
+def test_a_model_that_cannot_run_on_a_digit_is_refused():
+    broken = fake_model(hidden=256)
+    broken.decode = lambda z: torch.zeros(len(z), 40, 40)
+    with pytest.raises(InputError, match="does not turn a 28x28 digit"):
+        check_servable(broken)
+    broken.encode = lambda x: x @ torch.zeros(3, 3)
+    with pytest.raises(InputError, match="cannot run on a 28x28 digit"):
+        check_servable(broken)
+    check_servable(fake_model(hidden=1024, input_size=784))  # the lab's largest is fine

@@ -17,6 +17,7 @@ from ae.ui.render import chart_scale, code_chart, code_text, to_image
 from ae.ui.serve import decoder_url
 from ae.ui.sliders import LatentSliders
 from ae.uploads import MAX_FILE_BYTES
+from ae.visitors import YOURS
 
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a folded section
 START = "Draw, upload or pick a digit to begin."
@@ -38,6 +39,7 @@ class Handlers:
         self.decoders: dict[str, str] = {}  # each model's decoder URL for the page (set by build)
         self.blobs = PendingDrawings()  # the sketchpad's drawings sent ahead of their events
         self.outputs: list = []  # the components show_input fills, in its order (set by build)
+        self.choose_outputs: list = []  # the components on_choose fills (set by build)
         self.on_draw = on_page("draw", self.cleared)(self._draw)
         self.on_upload = on_page("upload", self.cleared)(self._upload)
         self.on_slide = on_page("slide", lambda message: (None, "", "", f"⚠️ {message}"))(self._slide)
@@ -119,6 +121,11 @@ class Handlers:
             return (engine.name, steer(engine.code_size), self.sliders(engine), *outputs)
         shown = self.shown(engine.run_input(np.asarray(x, dtype=np.float32)), engine)
         return (engine.name, steer(engine.code_size), self.sliders(engine, np.asarray(shown[5])), *shown[:6])
+
+    def on_rechoose(self, name, x) -> tuple:
+        """The visitor's own model changed (a new run, a loaded checkpoint): if it is the one they picked, show it
+        as picking it anew does; otherwise nothing changes."""
+        return self.on_choose(name, x) if name == YOURS else (gr.skip(),) * 9
 
     def not_chosen(self, message: str) -> tuple:
         return (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ {message}",
@@ -206,6 +213,7 @@ def build(ctx: Context) -> Context:
 
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders, current]
     h.outputs = shown_outputs  # for views that load a digit into this one
+    h.choose_outputs = [chosen, steering, sliders, *shown_outputs[:6]]  # for the lab, when the visitor's model changes
     # The page's own events: callable by clients (the tests use them) but left out of the API docs. Image
     # events take Gradio's payload unopened (preprocess=False): ae.ui.inputs decides what may be read.
     ui = dict(api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
@@ -216,7 +224,7 @@ def build(ctx: Context) -> Context:
                   api_name="slide", concurrency_limit=None, **ui)
     reset.click(h.on_reset, [encoded, chosen], [recon, code_html, code_numbers, message, sliders], api_name="reset",
                 concurrency_limit=None, **ui)
-    picker.input(h.on_choose, [picker, current], [chosen, steering, sliders, *shown_outputs[:6]],
+    picker.input(h.on_choose, [picker, current], h.choose_outputs,
                  api_name="choose_model", concurrency_limit=IMAGE_CONCURRENCY, **ui)
     return replace(ctx, current=current, chosen=chosen, loader=h, picker=picker)
 

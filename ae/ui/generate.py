@@ -62,14 +62,18 @@ class OwnGaussians:
     def get(self) -> tuple[Engine, ClassGaussians]:
         engine = self.engines.get(YOURS)
         with self._lock:
-            if engine not in self._fitted:
-                if self.labelled is None:
-                    raise InputError("Generating with your model needs MNIST's training digits on the server, and "
-                                     "it has none.")
-                digits = self.labelled()
-                codes = engine.model.encode(digits.images.float().div(255))
-                self._fitted[engine] = fit_gaussians(codes, digits.labels)
-            return engine, self._fitted[engine]
+            fitted = self._fitted.get(engine)
+        if fitted is None:  # fitted outside the lock: one visitor's fit never waits for another's
+            if self.labelled is None:
+                raise InputError("Generating with your model needs MNIST's training digits on the server, and it "
+                                 "has none.")
+            digits = self.labelled()
+            codes = torch.cat([engine.model.encode(digits.images[i:i + 500].float().div(255))
+                               for i in range(0, len(digits), 500)])  # in batches: bounded memory
+            fitted = fit_gaussians(codes, digits.labels)
+            with self._lock:
+                self._fitted[engine] = fitted
+        return engine, fitted
 
 
 ENDPOINTS = ("generate",)  # the api_names build registers: the first-launch page answers them

@@ -5,10 +5,12 @@ The run itself goes through ae.jobs (worker processes or Ray, a queue in front);
 (a gr.Timer, several times a second while a run is queued or running) and draws what the run reports.
 """
 
+import collections
 import functools
 import math
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -28,7 +30,7 @@ from ae.ui.errors import on_page
 from ae.ui.explore import choice_label, choices
 from ae.ui.inputs import uploaded
 from ae.ui.render import code_scatter, grid_image, line_plot
-from ae.visitors import YOURS, owner
+from ae.visitors import YOURS, check_servable, owner
 
 POLL_SECONDS = 0.3  # the page asks for news this often while a run is queued or running
 TRAIN, TEST = "rgb(37,99,235)", "rgb(234,88,12)"
@@ -98,7 +100,7 @@ def estimate_line(settings: LabSettings) -> str:
 
 @dataclass
 class Progress:
-    """What the page knows of the visitor's run: the job, how far it has read, and what it draws."""
+    """What the page knows of a visitor's run: the job, how far it has read, and what it draws."""
 
     job: str = ""
     cursor: int = 0
@@ -111,6 +113,8 @@ class Progress:
     codes: np.ndarray | None = None  # (N, 2) for a 2-number code
     labels: np.ndarray | None = None
     end: dict | None = None
+    adopted: bool = False  # its model became the visitor's (once)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def take(self, message: dict) -> bool:
         """Fold in one message of the run; returns whether the pictures changed."""
@@ -172,19 +176,51 @@ def yours_choice(engine: Engine) -> tuple[str, str]:
     return choice_label(engine).replace(YOURS, "your model", 1), YOURS
 
 
+class Runs:
+    """Each visitor's latest run as their page draws it (a Progress), by visitor, on the server: the page's
+    events (Train, each tick of the timer, Stop) read and change it under its lock, so a tick that overlaps a
+    new Train can never put the old run back. At most `limit` visitors, the least recently seen dropped first
+    (their page then says it lost track)."""
+
+    def __init__(self, limit: int = 500):
+        self.limit = limit
+        self._runs: collections.OrderedDict[str, Progress] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def start(self, who: str, progress: Progress) -> None:
+        with self._lock:
+            self._runs.pop(who, None)
+            self._runs[who] = progress
+            while len(self._runs) > self.limit:
+                self._runs.popitem(last=False)
+
+    def get(self, who: str) -> Progress | None:
+        with self._lock:
+            progress = self._runs.get(who)
+            if progress is not None:
+                self._runs.move_to_end(who)
+            return progress
+
+
+NO_DATA = ("Training needs MNIST's files on the server, and it has none: put the four files in data/MNIST/raw (or "
+           "point AE_DATA_DIR at a folder that has them) and restart.")
+
+
 class Handlers:
-    """The view's events; per-visitor state (Progress) comes in and goes out through gr.State."""
+    """The view's events. Each visitor's run lives on the server (Runs), found by the visitor the event comes from
+    (ae.visitors.owner); the page holds no job id."""
 
     def __init__(self, engines: Engines, jobs: OnDemand, available: int, catalogue_choices: list):
         self.engines, self.jobs, self.available = engines, jobs, available
         self.catalogue_choices = catalogue_choices  # the model picker's entries besides the visitor's own
+        self.runs = Runs()
         self.on_estimate = on_page("lab estimate", lambda m: f"⚠️ {m}")(self._estimate)
         self.on_kind = on_page("lab kind", lambda m: tuple(gr.skip() for _ in lab.FOR_KINDS))(self._kind)
-        self.on_train = on_page("lab train", self.not_started)(self._train)
-        self.on_poll = on_page("lab poll", self.poll_failed)(self._poll)
+        self.on_train = on_page("lab train", lambda m: (f"⚠️ {m}", *[gr.skip()] * 8))(self._train)
+        self.on_poll = on_page("lab poll", lambda m: (f"⚠️ {m}", *[gr.skip()] * 8))(self._poll)
         self.on_stop = on_page("lab stop", lambda m: f"⚠️ {m}")(self._stop)
         self.on_preset = on_page("lab preset", self.no_preset)(self._preset)
-        self.on_load = on_page("lab load", self.not_loaded)(self._load)
+        self.on_load = on_page("lab load", lambda m: (f"⚠️ {m}", gr.skip(), gr.skip()))(self._load)
 
     def _kind(self, kind) -> tuple:
         """The settings only some kinds read: usable for this kind, else back at their defaults and greyed out."""
@@ -194,27 +230,32 @@ class Handlers:
                      for name, kinds in lab.FOR_KINDS.items())
 
     def _estimate(self, *values) -> str:
-        return estimate_line(settings_from_page(values, self.available))
+        return estimate_line(settings_from_page(values, self.available or RANGES["digits"][1]))
 
     def _preset(self, name) -> tuple:
         preset = PRESETS[choice("preset", name, list(PRESETS))]
         settings = preset.settings
-        if settings.digits > self.available:  # a server with fewer digits: as many as it has
+        if self.available and settings.digits > self.available:  # a server with fewer digits: as many as it has
             settings = lab.with_changes(settings, digits=self.available)
         return (*page_values(settings), f"**{name}**: {preset.meaning}. " + estimate_line(settings))
 
     def no_preset(self, message: str) -> tuple:
         return (*[gr.skip()] * len(FIELDS), f"⚠️ {message}")
 
-    def _train(self, progress, *values) -> tuple:
+    def _train(self, *values) -> tuple:
+        """Outputs: status, curve, pictures, scatter, timer, picker, download, command, revision."""
+        if not self.available:
+            raise InputError(NO_DATA)
         settings = settings_from_page(values, self.available)
-        jobs = self.jobs.get()
-        if isinstance(progress, Progress) and progress.job and progress.end is None:
-            self.replace(jobs, progress.job)
-        job = jobs.submit(settings, owner=owner())
+        jobs, who = self.jobs.get(), owner()
+        previous = self.runs.get(who)
+        if previous is not None:
+            self.replace(jobs, previous.job)  # one run per visitor: a new Train ends the one still going
+        job = jobs.submit(settings, owner=who, watched=True)
         p = Progress(job=job, settings=settings.to_dict())
+        self.runs.start(who, p)
         status = jobs.status(job)
-        return (p, status_line(status.state, status, p), curve(p), None, "", gr.Timer(active=True),
+        return (status_line(status.state, status, p), curve(p), None, "", gr.Timer(active=True), gr.skip(),
                 gr.skip(), gr.skip(), gr.skip())
 
     @staticmethod
@@ -231,43 +272,44 @@ class Handlers:
         except InputError:  # long gone
             pass
 
-    def not_started(self, message: str) -> tuple:
-        return (gr.skip(), f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-                gr.skip())
-
-    def _poll(self, progress) -> tuple:
-        """News of the visitor's run: status, curve, pictures; at its end, the model becomes theirs."""
-        if not isinstance(progress, Progress) or not progress.job:
-            return (progress, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip(),
-                    gr.skip(), gr.skip())
+    def _poll(self) -> tuple:
+        """News of the visitor's run, redrawn; at its end, the model becomes theirs (once)."""
+        p = self.runs.get(owner())
+        if p is None:
+            return ("Press **Train** to start.", *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
         jobs = self.jobs.get()
-        status = jobs.status(progress.job)
-        new, progress.cursor = jobs.messages(progress.job, progress.cursor)
-        changed = [progress.take(m) for m in new]
-        drawn = (curve(progress), pictures(progress) if any(changed) else gr.skip(),
-                 SCATTER_CAPTION + code_scatter(progress.codes, progress.labels)
-                 if progress.codes is not None and any(changed) else gr.skip())
-        if status.state not in FINISHED:
-            return (progress, status_line(status.state, status, progress), *drawn, gr.Timer(active=True),
-                    gr.skip(), gr.skip(), gr.skip())
-        blob = jobs.result(progress.job)
-        if blob is None:  # failed, or stopped while it waited
-            line = status_line("failed", status, progress) if status.state == "failed" else "⏹ Stopped while waiting."
-            return (progress, line, *drawn, gr.Timer(active=False), gr.skip(), gr.skip(), gr.skip())
-        name = f"your-model-{progress.settings['code_size']}-seed{progress.settings['seed']}.safetensors"
+        with p.lock:
+            try:
+                status = jobs.status(p.job)
+                new, p.cursor = jobs.messages(p.job, p.cursor)
+            except InputError as e:  # the run was dropped long ago
+                return (f"⚠️ {e}", *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
+            changed = any([p.take(m) for m in new])
+            drawn = (curve(p) if changed else gr.skip(), pictures(p) if changed else gr.skip(),
+                     SCATTER_CAPTION + code_scatter(p.codes, p.labels) if p.codes is not None and changed
+                     else gr.skip())
+            if status.state not in FINISHED:
+                return (status_line(status.state, status, p), *drawn, gr.Timer(active=True), *[gr.skip()] * 4)
+            off = gr.Timer(active=False)
+            if status.state == "failed":
+                return (status_line("failed", status, p), *drawn, off, *[gr.skip()] * 4)
+            blob = jobs.result(p.job)
+            if blob is None:  # stopped while it waited
+                return ("⏹ Stopped while waiting.", *drawn, off, *[gr.skip()] * 4)
+            if p.adopted:  # told already (a second tick, or a call by hand)
+                return (status_line(status.state, status, p), *drawn, off, *[gr.skip()] * 4)
+            p.adopted = True
+        name = f"your-model-{p.settings['kind']}-{p.settings['code_size']}-seed{p.settings['seed']}.safetensors"
         engine = self.adopt(blob, name)
-        command = command_for(LabSettings(**progress.settings), out=name, data_dir="DIR_WITH_MNIST")
-        return (progress, status_line(status.state, status, progress), *drawn, gr.Timer(active=False),
-                self.picker(engine), saved_file(blob, name), command)
+        command = command_for(LabSettings(**p.settings), out=name, data_dir="DIR_WITH_MNIST")
+        return (status_line(status.state, status, p), *drawn, off, self.picker(engine), saved_file(blob, name),
+                command, time.monotonic_ns())
 
-    def poll_failed(self, message: str) -> tuple:
-        return (gr.skip(), f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip(),
-                gr.skip(), gr.skip())
-
-    def adopt(self, blob: bytes, name: str) -> Engine:
-        """A checkpoint's bytes -> the visitor's own model (the one model a servable artifact holds)."""
+    def adopt(self, blob: bytes, name: str = "checkpoint.safetensors") -> Engine:
+        """A checkpoint's bytes -> the visitor's own model (the one model a servable artifact holds), if the page
+        can serve it at the cost of the models it ships."""
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, name)
+            path = os.path.join(folder, "checkpoint.safetensors")  # never a name from the request
             with open(path, "wb") as f:
                 f.write(blob)
             try:
@@ -276,30 +318,31 @@ class Handlers:
                 raise InputError(f"That is not a checkpoint this app can use: {e.problem}") from None
         found = models_from(name, loaded)
         if len(found) != 1:
-            raise InputError(f"That file holds a {getattr(loaded, 'kind', 'file')!r}, not a model (an autoencoder "
-                             "checkpoint, as this tab downloads, is one).")
+            raise InputError(f"That file is a {getattr(loaded, 'kind', 'file')} artifact, not one model: load an "
+                             "autoencoder, VAE or convolutional autoencoder checkpoint (as this tab downloads).")
+        check_servable(found[0])
         return self.engines.adopt(found[0], len(blob))
 
     def picker(self, engine: Engine):
         return gr.update(choices=[*self.catalogue_choices, yours_choice(engine)])
 
-    def _stop(self, progress) -> str:
-        if not isinstance(progress, Progress) or not progress.job:
+    def _stop(self) -> str:
+        p = self.runs.get(owner())
+        if p is None:
             return "No run to stop."
-        self.jobs.get().stop(progress.job)
+        jobs = self.jobs.get()
+        if jobs.status(p.job).state in FINISHED:
+            return "Nothing to stop: the run has ended."
+        jobs.stop(p.job)
         return "⏹ Stopping: the model is kept as it is now."
 
     def _load(self, payload) -> tuple:
         """An uploaded checkpoint (this tab's download, or any autoencoder checkpoint) becomes your model."""
         if not isinstance(payload, dict):
             raise InputError("Choose a .safetensors checkpoint to load.")
-        blob = uploaded(payload).getvalue()
-        engine = self.adopt(blob, os.path.basename(str(payload.get("orig_name") or "checkpoint.safetensors"))[:64])
+        engine = self.adopt(uploaded(payload).getvalue())
         return (f"✅ Loaded: {engine.describe()}. It is now **your model** in the Model menu of the first tab.",
-                self.picker(engine))
-
-    def not_loaded(self, message: str) -> tuple:
-        return f"⚠️ {message}", gr.skip()
+                self.picker(engine), time.monotonic_ns())
 
 
 ENDPOINTS = ("lab_estimate", "lab_train", "lab_poll", "lab_stop", "lab_load")
@@ -310,14 +353,11 @@ def build(ctx) -> None:
     if ctx.lab is None or ctx.picker is None:
         gr.Markdown("Training is not offered by this server.")
         return
-    available = ctx.lab_digits
-    if not available:
-        gr.Markdown(f"{EXPLAIN}\n\n⚠️ Training needs MNIST's files on the server, and it has none: put the four "
-                    "files in `data/MNIST/raw` (or point `AE_DATA_DIR` at a folder that has them) and restart.")
-        return
+    available = ctx.lab_digits  # 0: the view is there, and Train says what the server lacks
     h = Handlers(ctx.engines, ctx.lab, available, choices(ctx.engines))
-    default = LabSettings(digits=min(LabSettings.digits, available))
-    gr.Markdown(EXPLAIN)
+    most = available or RANGES["digits"][1]
+    default = LabSettings(digits=min(LabSettings.digits, most))
+    gr.Markdown(EXPLAIN + ("" if available else f"\n\n⚠️ {NO_DATA}"))
     with gr.Row(elem_classes="presets"):
         preset_buttons = [(name, gr.Button(name, size="sm", elem_id=f"preset-{name}")) for name in PRESETS]
     with gr.Row(equal_height=False):
@@ -326,7 +366,7 @@ def build(ctx) -> None:
                 "kind": gr.Dropdown(list(lab.KINDS), value=default.kind, label="model kind"),
                 "code_size": gr.Slider(*RANGES["code_size"], value=default.code_size, step=1, label="code size"),
                 "hidden": gr.Slider(*RANGES["hidden"], value=default.hidden, step=16, label="hidden width"),
-                "digits": gr.Slider(RANGES["digits"][0], available, value=default.digits, step=100,
+                "digits": gr.Slider(RANGES["digits"][0], most, value=default.digits, step=100,
                                     label="training digits"),
                 "epochs": gr.Slider(*RANGES["epochs"], value=default.epochs, step=1, label="epochs"),
                 "lr_power": gr.Slider(*LR_POWER, value=page_values(default)[FIELDS.index("lr_power")], step=0.1,
@@ -335,8 +375,7 @@ def build(ctx) -> None:
                 "noise": gr.Slider(*RANGES["noise"], value=default.noise, step=0.05, label="denoising noise"),
                 "code_activation": gr.Radio(list(lab.CODE_ACTIVATIONS), value=default.code_activation,
                                             label="code activation"),
-                "beta": gr.Slider(*RANGES["beta"], value=default.beta, step=0.1, label="beta (VAE)",
-                                  interactive=default.kind in lab.FOR_KINDS["beta"]),
+                "beta": gr.Slider(*RANGES["beta"], value=default.beta, step=0.1, label="beta (VAE)"),
                 "seed": gr.Number(default.seed, precision=0, minimum=0, maximum=RANGES["seed"][1], label="seed"),
                 "batch_size": gr.Slider(*RANGES["batch_size"], value=default.batch_size, step=16,
                                         label="batch size"),
@@ -364,8 +403,8 @@ def build(ctx) -> None:
                                interactive=False, elem_id="lab-download")
             checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
                                  file_types=[".safetensors"], type="filepath", elem_id="lab-load")
-    progress = gr.State(None)
     timer = gr.Timer(POLL_SECONDS, active=False)
+    revision = gr.State(0)  # changes when the visitor's model does: the first tab then shows the new one
 
     for name, component in inputs.items():  # what does not apply to the kind stays at its default, greyed out
         if name in lab.FOR_KINDS:
@@ -380,9 +419,12 @@ def build(ctx) -> None:
     for name, button in preset_buttons:
         button.click(functools.partial(h.on_preset, name), None, [*values, estimate], concurrency_limit=None,
                      api_visibility="private", show_progress="hidden")
-    polled = [progress, status, plot, recon, scatter, timer, ctx.picker, download, command]
-    train.click(h.on_train, [progress, *values], polled, api_name="lab_train", concurrency_limit=4, **ui)
-    timer.tick(h.on_poll, progress, polled, api_name="lab_poll", concurrency_limit=8, **ui)
-    stop.click(h.on_stop, progress, status, api_name="lab_stop", concurrency_limit=None, **ui)
-    checkpoint.upload(h.on_load, checkpoint, [status, ctx.picker], api_name="lab_load", preprocess=False,
+    polled = [status, plot, recon, scatter, timer, ctx.picker, download, command, revision]
+    train.click(h.on_train, values, polled, api_name="lab_train", concurrency_limit=4, **ui)
+    timer.tick(h.on_poll, None, polled, api_name="lab_poll", concurrency_limit=8, **ui)
+    stop.click(h.on_stop, None, status, api_name="lab_stop", concurrency_limit=None, **ui)
+    checkpoint.upload(h.on_load, checkpoint, [status, ctx.picker, revision], api_name="lab_load", preprocess=False,
                       concurrency_limit=2, **ui)
+    loader = ctx.loader
+    revision.change(loader.on_rechoose, [ctx.chosen, ctx.current], loader.choose_outputs, api_visibility="private",
+                    show_progress="hidden", concurrency_limit=4)
