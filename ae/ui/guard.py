@@ -40,7 +40,8 @@ ROUTE_LIMITS = {UPLOAD_ROUTE: UPLOAD_LIMIT, "/gradio_api/component_server": SKET
 STREAMED = (UPLOAD_ROUTE,)  # passed on as they arrive; every other body is read whole first
 FILES_PER_UPLOAD = 1  # the page and gradio_client upload one file per request
 # What the app's image reader opens (ae.preprocess.FORMATS), and the training lab's checkpoints (read by ae.artifacts'
-# strict loader); anything else would only make the app a file host.
+# strict loader when an event names them, as images are by the image reader); anything else would only make the app
+# a file host.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 UPLOAD_SUFFIXES = IMAGE_SUFFIXES | {".safetensors"}
 BODY_SECONDS = 120  # a whole body must arrive within this (10 MB at under 1 Mbit/s); slower clients are cut off
