@@ -481,10 +481,12 @@ def _ray_job_posted(job_id: str, settings: dict, data_dir: str | None, board) ->
 class RayBackend:
     """Each job is a Ray task (a streaming generator) on any machine of the cluster; its messages stream back.
 
-    address: "ray://HOST:10001" (a cluster's client server), or "auto" to start a Ray on this machine. When
-    Ray is already initialised in this process (a test's `ray.init`), that one is used."""
+    address: "ray://HOST:10001" (a cluster's client server), or "auto" to start a Ray on this machine (with
+    `cpus` CPUs, default all). When Ray is already initialised in this process (a test's `ray.init`), that one
+    is used. Ray must be started from the main thread (see OnDemand.start)."""
 
-    def __init__(self, address: str = "auto", slots: int | None = None, data_dir: str | os.PathLike | None = None):
+    def __init__(self, address: str = "auto", slots: int | None = None, data_dir: str | os.PathLike | None = None,
+                 cpus: int | None = None):
         try:
             import ray
         except ImportError:
@@ -493,7 +495,7 @@ class RayBackend:
         root = str(Path(__file__).resolve().parent.parent)  # the tasks import this very `ae`
         if not ray.is_initialized():
             if address == "auto":
-                ray.init(include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": root}})
+                ray.init(include_dashboard=False, num_cpus=cpus, runtime_env={"env_vars": {"PYTHONPATH": root}})
             else:  # the cluster's machines get this package's code; they need its dependencies installed
                 ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parent)]})
         self.slots = slots or max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -552,13 +554,14 @@ class RayBackend:
 
 
 def backend_from_env(data_dir: str | os.PathLike | None = None, workers: int = 1) -> Backend:
-    """The backend AE_TRAIN_CLUSTER asks for: unset, local worker processes; "auto" or "ray://HOST:PORT", Ray."""
+    """The backend AE_TRAIN_CLUSTER asks for: unset, `workers` local worker processes; "auto", a Ray on this
+    machine with `workers` CPUs; "ray://HOST:PORT", the cluster there (as many runs at once as it has CPUs)."""
     address = os.environ.get(ENV_VAR, "").strip()
     if not address:
         return LocalBackend(workers, data_dir)
     if address != "auto" and not address.startswith("ray://"):
         raise ValueError(f'{ENV_VAR} must be "auto" or "ray://HOST:PORT", got {address!r}')
-    return RayBackend(address, data_dir=data_dir)
+    return RayBackend(address, data_dir=data_dir, cpus=workers if address == "auto" else None)
 
 
 class OnDemand:
@@ -568,22 +571,33 @@ class OnDemand:
 
     def __init__(self, make: Callable[[], Jobs]):
         self._make, self._jobs, self._lock = make, None, threading.Lock()
+        self._failed: str | None = None  # why the jobs could not be made (told to each caller, not retried)
 
     def get(self) -> Jobs:
         with self._lock:
+            if self._failed:
+                raise InputError(f"Training is not available on this server: {self._failed}")
             if self._jobs is None:
-                self._jobs = self._make()
+                try:
+                    self._jobs = self._make()
+                except Exception as e:
+                    self._failed = f"{type(e).__name__}: {e}"[:300]
+                    raise InputError(f"Training is not available on this server: {self._failed}") from None
             return self._jobs
 
     def start(self) -> threading.Thread:
-        """Make the jobs and warm their workers in the background; returns the thread doing it."""
+        """Make the jobs here and now, and warm their workers in the background; returns the thread doing that.
+        Made in the caller's thread because Ray must start in the main thread: a Ray driver started from another
+        thread lost its raylet within a minute here, and every run stayed at "starting" until the app died."""
+        try:
+            backend = self.get().backend
+        except InputError as e:  # a Ray that cannot be reached, say: each run then says why
+            print(e, flush=True)
+            backend = None
+
         def warm():
-            try:
-                backend = self.get().backend
-                if hasattr(backend, "wait_ready"):
-                    backend.wait_ready()
-            except Exception as e:  # a Ray that cannot be reached, say: each run then says why
-                print(f"Training workers did not start: {type(e).__name__}: {e}", flush=True)
+            if hasattr(backend, "wait_ready"):
+                backend.wait_ready()
         thread = threading.Thread(target=warm, name="jobs-warm-up", daemon=True)
         thread.start()
         return thread

@@ -254,3 +254,19 @@ def test_a_watched_run_nobody_reads_is_stopped_and_a_forsaken_queued_one_never_s
         assert jobs.status(waiting).state == "stopped" and waiting not in backend.started
         backend.open(kept)
         wait_for(lambda: jobs.status(kept).state == "done")
+
+
+def test_jobs_that_cannot_be_made_say_why_to_every_caller_and_are_not_retried(capsys):
+    calls = []
+
+    def make():
+        calls.append(1)
+        raise ConnectionError("no Ray at ray://10.0.0.9:10001")
+
+    lab = jobs_module.OnDemand(make)
+    lab.start().join()
+    assert "no Ray at ray://10.0.0.9:10001" in capsys.readouterr().out
+    for _ in range(2):
+        with pytest.raises(InputError, match="Training is not available on this server: ConnectionError"):
+            lab.get()
+    assert len(calls) == 1
