@@ -360,7 +360,28 @@ def build(ctx) -> None:
     gr.Markdown(EXPLAIN + ("" if available else f"\n\n⚠️ {NO_DATA}"))
     with gr.Row(elem_classes="presets"):
         preset_buttons = [(name, gr.Button(name, size="sm", elem_id=f"preset-{name}")) for name in PRESETS]
+    with gr.Row(equal_height=False):  # Train above both columns: near the curve, and first on a phone
+        with gr.Column(scale=3, min_width=300):  # on a phone the estimate takes a line, the buttons the next
+            estimate = gr.Markdown(estimate_line(default), elem_id="lab-estimate")
+        train = gr.Button("Train", variant="primary", elem_id="lab-train", scale=0, min_width=140)
+        stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=0, min_width=100)
     with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=320):  # what it learns first, the settings beside
+            status = gr.Markdown("Press **Train** to start.", elem_id="lab-status", elem_classes="status")
+            plot = gr.HTML("<p>The curve appears with the first step.</p>", elem_id="lab-curve")
+            gr.Markdown("**8 test digits (top) and what the model rebuilds from them (bottom)**",
+                        elem_classes="caption")
+            recon = gr.Image(label="test digits and their reconstructions", show_label=False, interactive=False,
+                             format="png", elem_id="lab-recon", elem_classes="pixelated")
+            scatter = gr.HTML("", elem_id="lab-scatter")
+            command = gr.Textbox(label="The command that rebuilds your model (same seed: the same weights on the "
+                                       "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)", interactive=False,
+                                 buttons=["copy"], elem_id="lab-command")
+            download = gr.File(label="Your model's checkpoint (load it back here; a plain autoencoder's also serves "
+                                     "with AE_CHECKPOINT=file python app.py)",
+                               interactive=False, elem_id="lab-download")
+            checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
+                                 file_types=[".safetensors"], type="filepath", elem_id="lab-load")
         with gr.Column(scale=1, min_width=300):
             inputs = {
                 "kind": gr.Dropdown(list(lab.KINDS), value=default.kind, label="model kind"),
@@ -383,26 +404,6 @@ def build(ctx) -> None:
             for name, component in inputs.items():
                 component.info = MEANINGS[name]
                 component.elem_id = f"lab-{name.replace('_', '-')}"
-            estimate = gr.Markdown(estimate_line(default), elem_id="lab-estimate")
-            with gr.Row():
-                train = gr.Button("Train", variant="primary", elem_id="lab-train")
-                stop = gr.Button("Stop", variant="stop", elem_id="lab-stop")
-        with gr.Column(scale=2, min_width=320):
-            status = gr.Markdown("Press **Train** to start.", elem_id="lab-status", elem_classes="status")
-            plot = gr.HTML("<p>The curve appears with the first step.</p>", elem_id="lab-curve")
-            gr.Markdown("**8 test digits (top) and what the model rebuilds from them (bottom)**",
-                        elem_classes="caption")
-            recon = gr.Image(label="test digits and their reconstructions", show_label=False, interactive=False,
-                             format="png", elem_id="lab-recon", elem_classes="pixelated")
-            scatter = gr.HTML("", elem_id="lab-scatter")
-            command = gr.Textbox(label="The command that rebuilds your model (same seed: the same weights on the "
-                                       "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)", interactive=False,
-                                 buttons=["copy"], elem_id="lab-command")
-            download = gr.File(label="Your model's checkpoint (load it back here; a plain autoencoder's also serves "
-                                     "with AE_CHECKPOINT=file python app.py)",
-                               interactive=False, elem_id="lab-download")
-            checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
-                                 file_types=[".safetensors"], type="filepath", elem_id="lab-load")
     timer = gr.Timer(POLL_SECONDS, active=False)
     revision = gr.State(0)  # changes when the visitor's model does: the first tab then shows the new one
 
