@@ -110,3 +110,56 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, frames: int) -> torch.Tensor:
     """(frames, D) codes evenly spaced on the straight line from code a to code b, both ends included."""
     t = torch.linspace(0, 1, frames)[:, None]
     return (1 - t) * a + t * b
+
+
+MAX_SWEPT = 64  # dimensions swept at most (the widest first): 64 x 7 decodes bound one request's work
+
+
+def sweep_offsets(steps: int = 7, span: float = 2.0) -> torch.Tensor:
+    """(steps,) multiples of a standard deviation from -span to +span; the middle one (steps odd) exactly 0."""
+    if steps < 3 or steps % 2 == 0:
+        raise ValueError(f"steps must be odd and at least 3, got {steps}")
+    half = steps // 2
+    return span * (torch.arange(steps, dtype=torch.float32) - half) / half
+
+
+@torch.inference_mode()
+def sweep(model, code: torch.Tensor, std: torch.Tensor, steps: int = 7, span: float = 2.0,
+          dims: list[int] | None = None, batch_size: int = 512) -> torch.Tensor:
+    """(len(dims), steps, 28, 28): the decodes of a (D,) code with one dimension at a time moved from -span to
+    +span of its (D,) std, the others held; row i sweeps dims[i] (default every dimension), its middle decode
+    is the code's own. Decoded in batches of batch_size codes."""
+    code, std = code.float().reshape(-1), std.float().reshape(-1)
+    dims = list(range(len(code))) if dims is None else list(dims)
+    offsets = sweep_offsets(steps, span)  # (S,)
+    codes = code.repeat(len(dims), steps, 1)  # (K, S, D)
+    rows = torch.arange(len(dims))
+    index = torch.tensor(dims, dtype=torch.long)
+    codes[rows, :, index] += offsets[None, :] * std[index][:, None]  # (K, S) moved entries
+    flat = codes.reshape(-1, len(code))  # (K*S, D)
+    decodes = [model.decode(flat[i : i + batch_size]) for i in range(0, len(flat), batch_size)]
+    return torch.cat(decodes).reshape(len(dims), steps, 28, 28) if decodes else torch.zeros(0, steps, 28, 28)
+
+
+def sweep_change(rows: torch.Tensor) -> torch.Tensor:
+    """(K,) how much each (K, S, 28, 28) sweep changes the picture: the mean absolute pixel difference of its
+    decodes from its middle one (the unmoved code's)."""
+    middle = rows[:, rows.shape[1] // 2]  # (K, 28, 28)
+    return (rows - middle[:, None]).abs().mean(dim=(1, 2, 3))
+
+
+def sweep_heat(rows: torch.Tensor) -> torch.Tensor:
+    """(K, 28, 28) where each sweep changes pixels: each pixel's range (max - min) over the sweep's decodes."""
+    return rows.amax(dim=1) - rows.amin(dim=1)
+
+
+def rank_dimensions(model, code: torch.Tensor, steps: int = 7, span: float = 2.0, limit: int = MAX_SWEPT):
+    """A (D,) code's dimensions by how much sweeping each (±span of the model's std for it) changes the decoded
+    picture, most first: (dims (K,) long, change (K,), rows (K, steps, 28, 28)). Sweeps at most `limit`
+    dimensions, those of largest std, so a large code's request stays bounded."""
+    std = model.stats.std.float()
+    widest = torch.argsort(std, descending=True, stable=True)[:limit]
+    rows = sweep(model, code, std, steps, span, dims=widest.tolist())
+    change = sweep_change(rows)
+    order = torch.argsort(change, descending=True, stable=True)
+    return widest[order], change[order], rows[order]
