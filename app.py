@@ -21,8 +21,8 @@ from ae.checkpoint import DEFAULT_PATH
 from ae.data import count_digits, read_digits, resolve_data_dir
 from ae.inference import Engines
 from ae.jobs import Jobs, OnDemand, backend_from_env
-from ae.ui import api, classifier, curves, denoise, explore, generate, interpolate, lab, latent_map, outliers, page
-from ae.ui import plane, sizes
+from ae.ui import api, classifier, curves, denoise, dimensions, explore, generate, interpolate, lab, latent_map
+from ae.ui import outliers, page, plane, sizes
 from ae.ui.context import Context
 from ae.ui.serve import endpoint_names, load_or_train
 from ae.zoo import load_zoo
@@ -33,7 +33,8 @@ DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else .
 VIEWS = [("Draw and steer", "explore", explore), ("Code sizes", "sizes", sizes), ("2-number plane", "plane", plane),
          ("Interpolate", "interpolate", interpolate), ("Generate", "generate", generate),
          ("Denoise", "denoise", denoise), ("Classify", "classify", classifier), ("Latent map", "map", latent_map),
-         ("Outliers", "outliers", outliers), ("Curves", "curves", curves), ("Train your own", "lab", lab)]
+         ("Outliers", "outliers", outliers), ("Dimensions", "dimensions", dimensions),
+         ("Curves", "curves", curves), ("Train your own", "lab", lab)]
 
 SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for *_, view in VIEWS]))
 ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role

@@ -3,12 +3,17 @@ process: a toy linear decoder whose order is known, and one shipped model of eac
 
 from dataclasses import dataclass
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from ae.inference import Engines
 from ae.latent import MAX_SWEPT, CodeStats, rank_dimensions, sweep, sweep_change, sweep_heat, sweep_offsets
 from ae.models import encode_one
+from ae.ui.dimensions import SHOWN, explain_rows, explained, rows_html
+from ae.ui.render import heat_image
 from ae.zoo import load_zoo
 
 
@@ -99,3 +104,50 @@ def test_every_kind_sweeps_around_the_digits_own_decode(zoo, name, mnist_test):
     for row in rows:
         torch.testing.assert_close(row[3], own, atol=1e-5, rtol=0)
     assert bool((change[:-1] >= change[1:]).all()) and change[0].item() > 0.01  # the top one visibly changes it
+
+
+@pytest.fixture
+def seven(tmp_path, mnist_test):
+    path = tmp_path / "seven.png"
+    Image.fromarray(mnist_test.images[0].numpy()).resize((280, 280)).save(path)
+    return {"path": str(path), "meta": {"_type": "gradio.FileData"}}, (tmp_path,)
+
+
+def test_the_endpoint_ranks_every_dimension_with_a_row_of_pictures(zoo, seven):
+    image, trusted = seven
+    engines = Engines(zoo.catalogue)
+    for name, size in (("pca-8", 8), (None, engines.default.code_size)):
+        rows = explained(engines, trusted, image, name)
+        assert [r["dimension"] for r in rows] != [] and len(rows) == size
+        assert sorted(r["dimension"] for r in rows) == list(range(size))
+        changes = [r["change"] for r in rows]
+        assert changes == sorted(changes, reverse=True) and all(isinstance(c, float) for c in changes)
+        picture = Image.open(rows[0]["row"].path)
+        assert picture.size == (7 * 30 - 2, 28)  # seven decodes side by side
+
+
+def test_the_endpoint_refuses_an_unknown_model_and_junk_with_a_sentence(zoo, seven):
+    image, trusted = seven
+    engines = Engines(zoo.catalogue)
+    with pytest.raises(gr.Error, match="Unknown model"):
+        explained(engines, trusted, image, "nope")
+    with pytest.raises(gr.Error, match="file"):
+        explained(engines, trusted, "junk", None)
+
+
+@pytest.mark.parametrize("name", ["ae-64", "pca-4"])
+def test_the_page_shows_the_most_telling_rows_with_their_heat_maps(zoo, name, mnist_test):
+    engine = Engines(zoo.catalogue).get(name)
+    shown = explain_rows(engine, mnist_test.images[0].numpy() / 255, SHOWN)
+    assert len(shown) == min(SHOWN, engine.code_size)
+    html = rows_html(engine, shown)
+    assert html.count('class="dimension-row"') == len(shown) and html.count('class="heat"') == len(shown)
+    assert html.count('class="digit"') == 7 * len(shown) and "your code" in html
+
+
+def test_a_heat_map_is_black_where_nothing_changes_and_pale_where_most():
+    h = np.zeros((28, 28), np.float32)
+    h[5, 5], h[6, 6] = 1.0, 0.5
+    img = np.asarray(heat_image(h, scale=1))
+    assert img.shape == (28, 28, 3) and img[0, 0].tolist() == [0, 0, 0] and img[5, 5].tolist() == [255, 255, 224]
+    assert 0 < img[6, 6].sum() < img[5, 5].sum()

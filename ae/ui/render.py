@@ -243,6 +243,20 @@ def grid_image(images: np.ndarray, columns: int, scale: int = 3) -> Image.Image:
     return to_image(sheet, scale)
 
 
+HEAT = np.array([(0, 0, 0), (127, 29, 29), (234, 88, 12), (250, 204, 21), (255, 255, 224)], np.float32)  # a ramp
+
+
+def heat_image(h: np.ndarray, scale: int = 3) -> Image.Image:
+    """(28, 28) non-negative amounts -> a colour picture, black where nothing, through red and orange to pale
+    yellow where the most (each picture scaled to its own largest amount)."""
+    t = np.clip(h / max(float(np.max(h)), 1e-9), 0, 1) * (len(HEAT) - 1)  # (28, 28) position on the ramp
+    low = np.minimum(t.astype(int), len(HEAT) - 2)
+    frac = (t - low)[..., None]
+    rgb = HEAT[low] * (1 - frac) + HEAT[low + 1] * frac  # (28, 28, 3)
+    img = Image.fromarray(np.round(rgb).astype(np.uint8), mode="RGB")
+    return img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+
+
 def probability_bars(p: np.ndarray) -> str:
     """SVG: a bar per digit 0-9 for its probability, the most likely one in blue, each labelled."""
     w, h, bottom, top = 420, 170, 22, 18
