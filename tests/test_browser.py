@@ -362,6 +362,22 @@ def test_the_outlier_meter_shows_a_verdict(page, shot):
     shot("outliers.png")
 
 
+def test_the_dimensions_view_sweeps_the_eight_most_telling_numbers(page, shot):
+    """The drawn digit's code: 8 rows of 7 decodes, the middle one its own reconstruction, each with a heat map."""
+    draw_a_digit(page)
+    open_tab(page, "Dimensions")
+    rows = page.locator("#dimensions-rows tr.dimension-row")
+    expect(rows).to_have_count(8, timeout=WAIT)
+    for i in range(8):
+        pictures = rows.nth(i).locator("img.digit")
+        assert pictures.count() == 7
+        assert data_picture(pictures.nth(3).get_attribute("src")).max() > 0.3, i  # a digit, not a blank
+        assert rows.nth(i).locator("img.heat").count() == 1
+    changes = [float(t.split()[-1]) for t in rows.locator(".change").all_inner_texts() if t.startswith("change")]
+    assert len(changes) == 8 and changes == sorted(changes, reverse=True)  # most telling first
+    shot("dimensions.png")
+
+
 def test_the_other_dimensions_open_and_steer(page):
     """The 56 less variable dimensions sit in a folded section; opened, they stay open while they steer."""
     draw_a_digit(page)
