@@ -259,7 +259,7 @@ def draw_a_digit(page) -> None:
 def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
     """The second tab rebuilds the drawn digit at every size, by both methods."""
     draw_a_digit(page)
-    page.get_by_role("tab", name="Code sizes").click()
+    open_tab(page, "Code sizes")
     pictures = page.locator("#sizes-table img")
     expect(pictures.first).to_be_visible(timeout=WAIT)
     assert pictures.count() >= 4 and pictures.count() % 2 == 0
@@ -272,7 +272,7 @@ def test_the_code_sizes_view_shows_the_digit_at_every_size(page):
 def test_the_plane_and_the_curves_show_something(page):
     """The 2-number plane: pictures, the visitor's digit marked, a click decodes a point; the curves: plots."""
     draw_a_digit(page)
-    page.get_by_role("tab", name="2-number plane").click()
+    open_tab(page, "2-number plane")
     expect(page.locator("#plane-note")).to_contain_text("Your digit encodes to", timeout=WAIT)
     grid = page.locator("#plane-grid img")
     seen = brightness(page, grid)
@@ -289,14 +289,14 @@ def test_the_plane_and_the_curves_show_something(page):
     picked = page.locator("#plane-picked img")
     expect(picked).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     assert brightness(page, picked).max() > 0.3
-    page.get_by_role("tab", name="Curves").click()
+    open_tab(page, "Curves")
     for plot in ("#curves-served", "#curves-overfit", "#curves-lr"):
         expect(page.locator(f"{plot} polyline").first).to_be_visible(timeout=WAIT)
 
 
 def test_interpolate_generate_and_denoise_show_pictures(page):
     draw_a_digit(page)
-    page.get_by_role("tab", name="Interpolate").click()
+    open_tab(page, "Interpolate")
     page.locator("#interp-second").locator("..").locator(".gallery-item, button.gallery-item").nth(2).click()
     expect(page.locator("#interp-code img")).to_have_count(10, timeout=WAIT)
     expect(page.locator("#interp-pixels img")).to_have_count(10, timeout=WAIT)
@@ -311,9 +311,9 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("(before) => document.querySelector('#interp-live canvas').toDataURL() !== before",
                            arg=before, timeout=WAIT)  # the page redraws the morph on its next frame
-    page.get_by_role("tab", name="Generate").click()
+    open_tab(page, "Generate")
     assert brightness(page, page.locator("#gen-grid img")).std() > 0.1
-    page.get_by_role("tab", name="Denoise").click()
+    open_tab(page, "Denoise")
     expect(page.locator("#denoise-strip img")).to_have_count(5, timeout=WAIT)
     for i in range(5):
         assert data_picture(page.locator("#denoise-strip img").nth(i).get_attribute("src")).max() > 80 / 255, i
@@ -323,12 +323,12 @@ def test_the_classifier_and_the_latent_map(page, shot):
     """The classifier names the drawn digit with ten bars; the maps show dots and the digit's rings; a click on
     a dot makes that test digit the current one, in the first tab too."""
     draw_a_digit(page)
-    page.get_by_role("tab", name="Classify").click()
+    open_tab(page, "Classify")
     expect(page.locator("#classify-result .digit-guess")).to_be_visible(timeout=WAIT)
     expect(page.locator("#classify-result .probabilities rect")).to_have_count(10, timeout=WAIT)
     assert page.locator("#classify-table table tr").count() >= 4  # the stored accuracy table
     shot("classify.png")
-    page.get_by_role("tab", name="Latent map").click()
+    open_tab(page, "Latent map")
     expect(page.locator("#latent-maps circle")).to_have_count(2, timeout=WAIT)  # a ring on each map
     for i in range(2):
         dots = data_picture(page.locator("#latent-maps .map-box img").nth(i).get_attribute("src"))
@@ -345,13 +345,13 @@ def test_the_classifier_and_the_latent_map(page, shot):
     expect(page.locator("#latent-neighbours figcaption").first).to_contain_text(f"a {picked[2]} · 0.00",
                                                                                timeout=WAIT)  # itself, nearest
     assert page.locator("#latent-neighbours").inner_html() != before
-    page.get_by_role("tab", name="Draw and steer").click()
+    open_tab(page, "Draw and steer")
     expect(page.locator("#message")).to_contain_text(f"Test digit #{picked[1]}", timeout=WAIT)
 
 
 def test_the_outlier_meter_shows_a_verdict(page, shot):
     draw_a_digit(page)
-    page.get_by_role("tab", name="Outliers").click()
+    open_tab(page, "Outliers")
     verdict = page.locator("#outlier-meter .verdict")
     expect(verdict).to_be_visible(timeout=WAIT)
     assert verdict.inner_text() and page.locator("#outlier-meter table.parts tr").count() >= 3

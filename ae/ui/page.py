@@ -44,7 +44,7 @@ what makes a digit look the way it does.
 
 **Draw** a digit, **upload** a picture of one, or **pick** a real MNIST digit; then move the sliders
 to change the code and watch the decoder draw something new. The **Model** menu under the drawing swaps
-in another model (a smaller code, the denoising autoencoder, PCA, or one you train yourself in the last tab)
+in another model (a smaller code, the denoising autoencoder, PCA, or one you train yourself in *Train your own*)
 for you alone.
 """
 
