@@ -34,8 +34,8 @@ DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else .
 VIEWS = [("Draw and steer", "explore", explore), ("Train your own", "lab", lab), ("Code sizes", "sizes", sizes),
          ("2-number plane", "plane", plane), ("Interpolate", "interpolate", interpolate),
          ("Generate", "generate", generate), ("Denoise", "denoise", denoise), ("Classify", "classify", classifier),
-         ("Latent map", "map", latent_map), ("Outliers", "outliers", outliers), ("Dimensions", "dimensions", dimensions),
-         ("Curves", "curves", curves)]
+         ("Latent map", "map", latent_map), ("Outliers", "outliers", outliers),
+         ("Dimensions", "dimensions", dimensions), ("Curves", "curves", curves)]
 
 SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for *_, view in VIEWS]))
 ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role
