@@ -1,35 +1,27 @@
 """The convolutional autoencoder: strided convolutions down to a 7x7 grid, a linear code, and back. No file or UI
 code. Its decoder is not dense layers only, so the page cannot run it: the server decodes its codes."""
 
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from ae.model import NetworkConfig
+
 
 @dataclass(frozen=True)
-class ConvConfig:
+class ConvConfig(NetworkConfig):
     input_size: int = 784  # pixels of one flattened 28x28 MNIST digit (a square whose side 4 divides)
     channels: int = 16  # channels of the first convolution; the second has twice as many
     code_size: int = 64  # dimensions of the code (the bottleneck), a linear one
 
+    SIZES = ("input_size", "channels", "code_size")
+
     def __post_init__(self):
-        for name in ("input_size", "channels", "code_size"):  # also guards configs read back from checkpoint files
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        side = math.isqrt(self.input_size)
-        if side**2 != self.input_size or side % 4:
+        self.check_sizes()
+        if self.side % 4:
             raise ValueError(f"input_size must be a square image's pixel count, its side a multiple of 4, "
                              f"got {self.input_size}")
-
-    @property
-    def side(self) -> int:
-        return math.isqrt(self.input_size)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class ConvAutoencoder(nn.Module):

@@ -9,22 +9,19 @@ from torch import nn
 CODE_ACTIVATIONS = ("relu", "none")
 
 
-@dataclass(frozen=True)
-class AEConfig:
-    input_size: int = 784  # pixels of one flattened 28x28 MNIST digit
-    hidden: int = 256  # width of the one hidden layer on each side
-    code_size: int = 64  # dimensions of the code (the bottleneck)
-    code_activation: str = "relu"  # "relu" as in the tutorial, or "none" for a linear code
+class NetworkConfig:
+    """What every network's config shares: its sizes (SIZES) are positive whole numbers, its input a square
+    picture; also guards configs read back from checkpoint files."""
 
-    def __post_init__(self):
-        for name in ("input_size", "hidden", "code_size"):  # also guards configs read back from checkpoint files
+    SIZES = ("input_size", "hidden", "code_size")
+
+    def check_sizes(self) -> None:
+        for name in self.SIZES:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if math.isqrt(self.input_size) ** 2 != self.input_size:
             raise ValueError(f"input_size must be a square image's pixel count, got {self.input_size}")
-        if self.code_activation not in CODE_ACTIVATIONS:
-            raise ValueError(f"code_activation must be one of {CODE_ACTIVATIONS}, got {self.code_activation!r}")
 
     @property
     def side(self) -> int:
@@ -33,6 +30,19 @@ class AEConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AEConfig(NetworkConfig):
+    input_size: int = 784  # pixels of one flattened 28x28 MNIST digit
+    hidden: int = 256  # width of the one hidden layer on each side
+    code_size: int = 64  # dimensions of the code (the bottleneck)
+    code_activation: str = "relu"  # "relu" as in the tutorial, or "none" for a linear code
+
+    def __post_init__(self):
+        self.check_sizes()
+        if self.code_activation not in CODE_ACTIVATIONS:
+            raise ValueError(f"code_activation must be one of {CODE_ACTIVATIONS}, got {self.code_activation!r}")
 
 
 class Autoencoder(nn.Module):

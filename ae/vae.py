@@ -6,37 +6,27 @@ to a digit. The decoder is dense layers only, so the page can run it as it runs 
 """
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ae.model import NetworkConfig
+
 
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(NetworkConfig):
     input_size: int = 784  # pixels of one flattened 28x28 MNIST digit
     hidden: int = 256  # width of the one hidden layer on each side
     code_size: int = 64  # dimensions of the code: the mean is the code the app shows
     beta: float = 1.0  # weight of the KL term in the training loss: 1 is the ELBO; more buys a smoother code
 
     def __post_init__(self):
-        for name in ("input_size", "hidden", "code_size"):  # also guards configs read back from checkpoint files
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if math.isqrt(self.input_size) ** 2 != self.input_size:
-            raise ValueError(f"input_size must be a square image's pixel count, got {self.input_size}")
+        self.check_sizes()
         beta = self.beta
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < math.inf:
             raise ValueError(f"beta must be a number of at least 0, got {beta!r}")
-
-    @property
-    def side(self) -> int:
-        return math.isqrt(self.input_size)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class VAE(nn.Module):
