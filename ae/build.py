@@ -169,7 +169,7 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
 
 def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
     """The models and class Gaussians the parts of an outlier meter read, by file name."""
-    models = {p.model: as_model(load_checkpoint(weights_dir / p.model), p.model) for p in parts}
+    models = {p.model: as_model(load(weights_dir / p.model), p.model) for p in parts}  # an autoencoder or a VAE
     gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
     return models, gaussians
 
