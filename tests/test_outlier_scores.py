@@ -43,10 +43,17 @@ def test_roc_auc_of_separated_and_identical_scores():
 
 def test_complexity_is_the_compressed_length_in_bits(mnist_test):
     x = mnist_test.images[:20].float() / 255
+    grey = [8 * len(zlib.compress(img.numpy().astype(np.uint8).tobytes(), 9)) for img in mnist_test.images[:20]]
+    assert complexity_bits(x, depth=8).tolist() == grey  # the 8-bit picture back exactly: its own grey levels
+    on = [8 * len(zlib.compress(np.packbits(img.numpy().reshape(-1) > 127).tobytes(), 9))
+          for img in mnist_test.images[:20]]
     bits = complexity_bits(x)
-    expected = [8 * len(zlib.compress(img.numpy().astype(np.uint8).tobytes(), 9)) for img in mnist_test.images[:20]]
-    assert bits.tolist() == expected  # the 8-bit picture back exactly: its own grey levels
-    assert complexity_bits(torch.zeros(1, 784))[0] < bits.min() < bits.max() < complexity_bits(torch.rand(1, 784))[0]
+    assert bits.tolist() == on  # the default: the on/off picture the VAE's Bernoulli pixels model
+    for depth in (1, 8):
+        assert (complexity_bits(torch.zeros(1, 784), depth)[0] < complexity_bits(x, depth).min()
+                < complexity_bits(x, depth).max() < complexity_bits(torch.rand(1, 784), depth)[0])
+    with pytest.raises(ValueError, match="depth"):
+        complexity_bits(x, depth=4)
 
 
 def test_the_new_scores_on_fixture_digits(inputs, mnist_test):
