@@ -110,7 +110,8 @@ def build(ctx: Context) -> None:
         scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, np.float32))[None])
         return meter.assess(scores[:, 0])
 
-    rebuilders = [models[p.model] for p in meter.parts if p.score == "mse"]
+    # each autoencoder or VAE the meter reads, once (a VAE rebuilds from its mean code)
+    rebuilders = list({p.model: models[p.model] for p in meter.parts if p.score != "nll"}.values())
 
     def rebuilt(x, name=None) -> str:  # the input beside what each autoencoder of the meter (and yours) makes of it
         x = np.asarray(x, np.float32)
