@@ -37,8 +37,8 @@ from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
 from ae.models import as_model
 from ae.noise import training_noise
-from ae.nondigits import probe_sets
-from ae.outliers import Part, fit_meter, flag_rates, part_scores
+from ae.nondigits import NON_DIGITS, probe_sets
+from ae.outliers import Part, fit_meter, measure, part_scores
 from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, denoising_loss, fit, resolve_device
 from ae.vae import kl_divergence, negative_elbo
@@ -169,7 +169,7 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
 
 def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
     """The models and class Gaussians the parts of an outlier meter read, by file name."""
-    models = {p.model: as_model(load_checkpoint(weights_dir / p.model), p.model) for p in parts}
+    models = {p.model: as_model(load(weights_dir / p.model), p.model) for p in parts}  # an autoencoder or a VAE
     gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
     return models, gaussians
 
@@ -183,10 +183,11 @@ def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: st
     probes = probe_sets(test.images[: entry.get("transformed", 2000)].numpy(), log=print)
     metrics = {"digits": scores.shape[1], "threshold": round(meter.threshold, 4),
                "median": {p.name: float(np.median(s)) for p, s in zip(parts, scores, strict=True)},
-               "flagged": flag_rates(meter, *inputs, probes)}
+               **measure(meter, *inputs, probes, positives=NON_DIGITS)}  # "flagged" and "auroc", per set
     save_outliers(out, replace(meter, metrics=metrics))
     return {k: metrics[k] for k in ("threshold", "median")} | {
-        name: rates["combined"] for name, rates in metrics["flagged"].items()}
+        name: rates["combined"] for name, rates in metrics["flagged"].items()} | {
+        "auroc": metrics["auroc"].get("non-digits", {}).get("combined")}
 
 
 def main(argv=None) -> None:

@@ -1,5 +1,6 @@
 """How unlike MNIST is a digit? The outlier meter: scores an autoencoder offers (reconstruction errors of
-models of several code sizes, the code's likelihood under the class Gaussians), each turned into where it
+models of several code sizes, the code's likelihood under the class Gaussians, a VAE's negative ELBO, and that
+ELBO less the input's own complexity), each turned into where it
 falls among the 10,000 MNIST test digits' own scores (stored when the artifacts are built), and combined.
 
 Each part's *tail* is -ln of the share of test digits scoring at least as high (+1 smoothing). The combined
@@ -8,6 +9,8 @@ the 99th percentile of the test digits' combined scores, so 1% of MNIST's own te
 """
 
 import functools
+import math
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,10 +25,15 @@ VERDICTS = {"usual": "looks like the MNIST digits it was trained on",  # below t
             "far": "unlike anything it was trained on: flagged as an outlier"}  # from the 99.9th
 
 
+SCORE_KINDS = ("mse", "nll", "elbo", "elbo-complexity")
+
+
 @dataclass(frozen=True)
 class Part:
-    """One score: "mse" (a model's reconstruction error) or "nll" (the code's negative log-likelihood under the
-    best-fitting class Gaussian), and the files it needs."""
+    """One score (SCORE_KINDS) and the files it needs: "mse" (a model's reconstruction error), "nll" (the code's
+    negative log-likelihood under the best-fitting class Gaussian), "elbo" (a VAE's negative ELBO, nats) or
+    "elbo-complexity" (that less the input's complexity, the compressed length of its on/off picture, in nats:
+    Serra et al. 2020)."""
 
     score: str
     model: str
@@ -103,9 +111,44 @@ def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, Clas
             out.append(((model.reconstruct(x).reshape(len(x), -1) - x) ** 2).mean(1))
         elif p.score == "nll":
             out.append(best_class_nll(gaussians[p.gaussians], model.encode(x)))
+        elif p.score == "elbo":
+            out.append(model.negative_elbo(x).double())
+        elif p.score == "elbo-complexity":
+            out.append(model.negative_elbo(x).double() - complexity_bits(x) * math.log(2))
         else:
-            raise ValueError(f"unknown score {p.score!r} (known: 'mse', 'nll')")
+            raise ValueError(f"unknown score {p.score!r} (known: {', '.join(map(repr, SCORE_KINDS))})")
     return torch.stack(out).float().numpy()  # float32, as the reference is stored
+
+
+def complexity_bits(x: torch.Tensor, depth: int = 1) -> torch.Tensor:
+    """(N, 784) or (N, 28, 28) pixels in [0, 1] -> (N,) float64: each input's complexity, the length in bits of its
+    picture compressed by zlib at level 9, row by row: depth 1, the on/off picture (pixels above 0.5, packed 8 to
+    a byte), what the VAE's Bernoulli pixels model; depth 8, the 8-bit grey picture. A generic compressor's length
+    bounds the input's information; subtracted from a likelihood score it removes the part of the score that only
+    says "simple" or "busy" (Serra et al., ICLR 2020: input complexity and OOD detection). The "elbo-complexity"
+    score uses depth 1: the 8-bit length (some 1,600 nats for a digit, against a negative ELBO of some 95) swamps
+    the ELBO and ranks non-digits *below* digits (ROC AUC 0.30, docs/benchmarks.md)."""
+    flat = x.detach().reshape(len(x), -1).double().cpu()
+    if depth == 1:
+        rows = np.packbits((flat > 0.5).numpy(), axis=1)
+    elif depth == 8:
+        rows = (flat.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    else:
+        raise ValueError(f"depth must be 1 or 8, got {depth!r}")
+    return torch.tensor([8.0 * len(zlib.compress(row.tobytes(), 9)) for row in rows], dtype=torch.float64)
+
+
+def roc_auc(negatives: np.ndarray, positives: np.ndarray) -> float:
+    """The area under the ROC curve of a score meant to be higher for positives (here non-digits) than for
+    negatives (test digits): the chance a random positive scores above a random negative, ties counting half
+    (the Mann-Whitney U statistic over both counts), as sklearn.metrics.roc_auc_score computes it."""
+    neg, pos = np.asarray(negatives, np.float64).ravel(), np.asarray(positives, np.float64).ravel()
+    if not len(neg) or not len(pos):
+        raise ValueError("roc_auc needs at least one score of each class")
+    neg = np.sort(neg)
+    below = np.searchsorted(neg, pos, side="left")
+    ties = np.searchsorted(neg, pos, side="right") - below
+    return float((below.sum() + 0.5 * ties.sum()) / (len(neg) * len(pos)))
 
 
 def best_class_nll(g: ClassGaussians, codes: torch.Tensor) -> torch.Tensor:
@@ -131,13 +174,36 @@ def fit_meter(parts: tuple[Part, ...], scores: np.ndarray, metrics: dict | None 
 def flag_rates(meter: OutlierMeter, models: dict, gaussians: dict, sets: dict[str, np.ndarray]) -> dict[str, dict]:
     """For each set of (N, 28, 28) inputs, the share flagged by the combined score and by each part alone (each
     at its own 99th percentile on the test digits): {set: {"combined": rate, part name: rate, ...}}."""
-    part_thresholds = np.percentile(meter.reference.double().numpy(), FLAG_PERCENTILE, axis=1)
-    rates = {}
+    return measure(meter, models, gaussians, sets)["flagged"]
+
+
+def measure(meter: OutlierMeter, models: dict, gaussians: dict, sets: dict[str, np.ndarray],
+            positives: tuple[str, ...] = ()) -> dict[str, dict]:
+    """What the meter and each of its parts tell apart, with thresholds and reference from the test digits only:
+    {"flagged": {set: {"count": N, "combined": share, part name: share, ...}}, "auroc": {set: {"combined": area,
+    part name: area}}} where each area is the ROC AUC of that set against the 10,000 test digits. The sets named
+    in `positives` are also pooled, as "non-digits", in the areas."""
+    reference = meter.reference.double().numpy()
+    part_thresholds = np.percentile(reference, FLAG_PERCENTILE, axis=1)
+    test_combined = meter.combined.double().numpy()
+    flagged, auroc, pooled = {}, {}, []
     for name, x in sets.items():
         scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, dtype=np.float32)))
-        row = {"count": int(scores.shape[1]),
-               "combined": round(float(np.mean(meter.combine(scores) > meter.threshold)), 4)}
+        combined = meter.combine(scores)
+        row = {"count": int(scores.shape[1]), "combined": round(float(np.mean(combined > meter.threshold)), 4)}
         row.update({p.name: round(float(np.mean(s > t)), 4)
                     for p, s, t in zip(meter.parts, scores, part_thresholds, strict=True)})
-        rates[name] = row
-    return rates
+        flagged[name] = row
+        auroc[name] = _areas(meter, reference, test_combined, scores, combined)
+        if name in positives:
+            pooled.append((scores, combined))
+    if pooled:
+        auroc["non-digits"] = _areas(meter, reference, test_combined, np.concatenate([s for s, _ in pooled], 1),
+                                     np.concatenate([c for _, c in pooled]))
+    return {"flagged": flagged, "auroc": auroc}
+
+
+def _areas(meter, reference, test_combined, scores, combined) -> dict[str, float]:
+    areas = {"combined": round(roc_auc(test_combined, combined), 4)}
+    areas.update({p.name: round(roc_auc(r, s), 4) for p, r, s in zip(meter.parts, reference, scores, strict=True)})
+    return areas
