@@ -313,6 +313,11 @@ def test_interpolate_generate_and_denoise_show_pictures(page):
                            arg=before, timeout=WAIT)  # the page redraws the morph on its next frame
     open_tab(page, "Generate")
     assert brightness(page, page.locator("#gen-grid img")).std() > 0.1
+    before = page.locator("#gen-vae img").get_attribute("src")  # the VAE's draws from the standard normal
+    assert brightness(page, page.locator("#gen-vae img")).std() > 0.1
+    page.locator("#gen-seed input").fill("7")
+    page.locator("#gen-seed input").press("Enter")
+    expect(page.locator("#gen-vae img")).not_to_have_attribute("src", before, timeout=WAIT)  # a new seed, new draws
     open_tab(page, "Denoise")
     expect(page.locator("#denoise-strip img")).to_have_count(5, timeout=WAIT)
     for i in range(5):

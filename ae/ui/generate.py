@@ -20,11 +20,12 @@ from ae.ui.render import grid_image, to_image
 from ae.visitors import YOURS
 
 CLASSES = [str(d) for d in range(10)] + ["any"]
+VAE_SIZE = 16  # the VAE shown beside (the 2-number one can only draw blurred digits)
 EXPLAIN = """### Draw me a 7: new digits from codes
 **Generating new data by sampling the code**: each picture below is decoded from a code drawn at random from
 a Gaussian fitted to the codes of one class of training digits (or of all of them). The **seed** makes a
 grid repeatable; the **temperature** scales the spread: 0 gives the class's average code, above 1 stranger
-digits. On the right, codes drawn from a plain standard normal decode mostly to noise-like blobs: this
+digits. In the middle, codes drawn from a plain standard normal decode mostly to noise-like blobs: this
 autoencoder's codes do not fill the space around zero, they lie in their own regions. Making the codes
 fill a simple, known distribution is what **variational autoencoders** were made for."""
 
@@ -96,24 +97,37 @@ def build(ctx: Context) -> None:
         seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="gen-seed")
         temperature = gr.Slider(0, 2, value=1, step=0.05, label="temperature", elem_id="gen-temperature")
 
+    vae = next((ctx.engines.get(m.name) for m in ctx.zoo.catalogue.models.values() if m.kind == "vae"
+                and m.code_size == VAE_SIZE), None)  # the VAE whose standard normal draws go beside
+
     def show(d, s, t, name=None):
         s = whole("seed", s, 0, 2**31 - 1)
         used, fitted = own.get() if name == YOURS else (engine, gaussians)
         return (grid_image(generate(used, fitted, choice("digit", d, CLASSES), 16, s, t), 4),
-                grid_image(standard_normal(used, 16, s), 4), whose_codes(used))
+                grid_image(standard_normal(used, 16, s), 4), whose_codes(used),
+                grid_image(standard_normal(vae, 16, s), 4) if vae is not None else None)
 
-    first, first_normal, _ = show("7", 0, 1.0)
+    first, first_normal, _, first_vae = show("7", 0, 1.0)
     with gr.Row():
         gr.Markdown("**From the class's Gaussian**", elem_classes="caption")
         gr.Markdown("**From a standard normal**", elem_classes="caption")
+        if vae is not None:
+            gr.Markdown(f"**From a standard normal, by the VAE {vae.name}**", elem_classes="caption")
     with gr.Row():
         sampled = gr.Image(first, label="from the class's Gaussian", show_label=False, interactive=False, format="png",
                            elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
         normal = gr.Image(first_normal, label="from a standard normal", show_label=False, interactive=False,
                           format="png",
                           elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
+        from_vae = gr.Image(first_vae, label="from a standard normal, by the VAE", show_label=False,
+                            interactive=False, format="png", elem_id="gen-vae", elem_classes="pixelated",
+                            buttons=["download"], visible=vae is not None)
+    if vae is not None:
+        gr.Markdown(f"On the right, the same standard normal codes (same seed) decoded by **{vae.name}**, a "
+                    f"variational autoencoder of {vae.code_size} numbers: it was trained to make its codes fill "
+                    "that very Gaussian, so most draws come out as digits.")
     gr.on([digit.change, seed.change, temperature.release, ctx.chosen.change], for_api("generate view")(show),
-          [digit, seed, temperature, ctx.chosen], [sampled, normal, whose], api_visibility="undocumented",
+          [digit, seed, temperature, ctx.chosen], [sampled, normal, whose, from_vae], api_visibility="undocumented",
           show_progress="hidden")
 
     @for_api("generate")
