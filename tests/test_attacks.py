@@ -28,7 +28,7 @@ FILE_SHAPES = {  # how a request can name a file; only the last one is checked b
     "other _type": lambda path: {"path": path, "meta": {"_type": "gradio.Something"}},
     "FileData": lambda path: {"path": path, "meta": {"_type": "gradio.FileData"}},
 }
-IMAGE_EVENTS = ("encode", "reconstruct", "upload", "draw", "classify", "latent_map", "outlier")
+IMAGE_EVENTS = ("encode", "reconstruct", "upload", "draw", "classify", "latent_map", "outlier", "dimensions")
 
 
 @pytest.fixture(scope="module")
