@@ -19,42 +19,58 @@ import torch
 
 from ae.checkpoint import DEFAULT_PATH
 from ae.data import count_digits, read_digits, resolve_data_dir
+from ae.i18n import L
 from ae.inference import Engines
 from ae.jobs import Jobs, OnDemand, backend_from_env
 from ae.ui import api, classifier, curves, denoise, dimensions, explore, generate, interpolate, lab, latent_map
 from ae.ui import outliers, page, plane, sizes
-from ae.ui.context import Context
+from ae.ui.context import Context, first_digit
 from ae.ui.serve import endpoint_names, load_or_train
 from ae.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
 DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else ./data
-# Train your own second: twelve tabs do not fit in 1280 px, and the ones that do not sit under "More tabs".
-VIEWS = [("Draw and steer", "explore", explore), ("Train your own", "lab", lab), ("Code sizes", "sizes", sizes),
-         ("2-number plane", "plane", plane), ("Interpolate", "interpolate", interpolate),
-         ("Generate", "generate", generate), ("Denoise", "denoise", denoise), ("Classify", "classify", classifier),
-         ("Latent map", "map", latent_map), ("Outliers", "outliers", outliers),
-         ("Dimensions", "dimensions", dimensions), ("Curves", "curves", curves)]
+# The tabs in the order of the lesson (the tutorial's): what an autoencoder is, how much a code holds, what it is
+# good for, where it fails; then how it learned, and a model of the learner's own. Each ends with a pointer to the
+# next, saying what it shows.
+VIEWS = [("Draw and steer", "explore", explore, "what an autoencoder does with a digit"),
+         ("Code sizes", "sizes", sizes, "how much 2 to 64 numbers can hold, beside PCA"),
+         ("2-number plane", "plane", plane, "every code a 2-number model can make, as one map"),
+         ("Dimensions", "dimensions", dimensions, "what each number of a code changes"),
+         ("Interpolate", "interpolate", interpolate, "the path between two digits' codes"),
+         ("Generate", "generate", generate, "new digits from codes nobody drew"),
+         ("Denoise", "denoise", denoise, "an autoencoder that cleans what it rebuilds"),
+         ("Classify", "classify", classifier, "how much of a digit's class its code holds"),
+         ("Latent map", "map", latent_map, "where 10,000 test digits' codes lie"),
+         ("Outliers", "outliers", outliers, "where an autoencoder fails: what is not a digit"),
+         ("Curves", "curves", curves, "how these models learned"),
+         ("Train your own", "lab", lab, "a model of your own, learning in front of you")]
 
-SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for *_, view in VIEWS]))
+SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for _, _, view, _ in VIEWS]))
 ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role
 # Training runs in worker processes (AE_TRAIN_WORKERS of them, 1 by default: the other core answers the page), or on
 # Ray when AE_TRAIN_CLUSTER names one; made when first needed, or at launch.
 LAB = OnDemand(lambda: Jobs(backend_from_env(DATA_DIR, workers=int(os.environ.get("AE_TRAIN_WORKERS", "1")))))
 LABELLED = functools.cache(functools.partial(read_digits, DATA_DIR, 5000))  # read when first needed
 DIGITS = count_digits(DATA_DIR)  # 0: no MNIST here, so no training (the lab's tab says so)
-CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=DIGITS, labelled=LABELLED if DIGITS else None)
+# The digit every view shows before the visitor draws: a random example, or AE_FIRST_DIGIT=seed's (tests fix it).
+FIRST, FIRST_NAME = first_digit(EXAMPLES, seed=os.environ.get("AE_FIRST_DIGIT"))
+CTX = Context(ZOO, Engines(ZOO.catalogue), EXAMPLES, lab=LAB, lab_digits=DIGITS, labelled=LABELLED if DIGITS else None,
+              first=FIRST, first_name=FIRST_NAME)
 torch.set_num_threads(1)  # each request is tiny; serving several at once is where the cores go
 print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 
 with gr.Blocks(title=page.TITLE) as demo:
+    gr.HTML(page.language_switch())
     gr.Markdown(page.intro(CTX.served))
-    with gr.Tabs():
-        for title, key, view in VIEWS:
-            with gr.Tab(title, id=key):
+    with gr.Tabs() as tabs:
+        for i, (title, key, view, _) in enumerate(VIEWS):
+            with gr.Tab(L(title), id=key):
                 CTX = view.build(CTX) or CTX  # the first view adds the visitor's state the others read
-    gr.Markdown(page.API_NOTE)
+                if i + 1 < len(VIEWS):
+                    page.next_step(tabs, *VIEWS[i + 1])
+    gr.Markdown(L(page.API_NOTE))
     api.build(CTX)
 
 if __name__ == "__main__":

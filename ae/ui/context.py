@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from ae.inference import Engine, Engines
 from ae.zoo import Zoo
@@ -22,6 +23,8 @@ class Context:
     lab: object = None  # ae.jobs.OnDemand: the training jobs (None: this server does not train)
     lab_digits: int = 0  # MNIST training digits the training workers can read (0: none, so no training)
     labelled: object = None  # () -> the first 5,000 training digits (ae.data.Split), to fit to a visitor's model
+    first: np.ndarray | None = None  # (28, 28) model input every view shows before the visitor gives one
+    first_name: str = ""  # the file (in examples) it was read from
 
     @property
     def trusted(self) -> tuple[Path, ...]:
@@ -31,3 +34,13 @@ class Context:
     @property
     def served(self) -> Engine:
         return self.engines.default
+
+
+def first_digit(examples: Path, seed: int | str | None = None) -> tuple[np.ndarray, str]:
+    """A real test digit picked at random from the shipped examples, as the model reads it (28, 28), and its file's
+    name: what the page shows before the visitor draws (a new one each time the server starts)."""
+    from ae.preprocess import open_image, preprocess
+
+    path = np.random.default_rng(None if seed is None else int(seed)).choice(sorted(examples.glob("*.png")))
+    image, _ = open_image(path)
+    return preprocess(image), path.name

@@ -16,6 +16,7 @@ import gradio as gr
 import pydantic
 from gradio.exceptions import ComponentProcessingError, InvalidComponentError, InvalidPathError
 
+from ae.i18n import language_of, speaking, translate
 from ae.preprocess import InputError
 from ae.uploads import NOT_UPLOADED
 from ae.visitors import as_owner
@@ -28,9 +29,9 @@ def message_for(event: str, e: Exception) -> str:
     """Log e once, as policy says, and return what the sender is told."""
     if isinstance(e, InputError):
         LOG.info("refused %s: %s", event, e)
-        return str(e)
+        return translate(str(e))
     LOG.error("%s failed", event, exc_info=e)
-    return UNFORESEEN
+    return translate(UNFORESEEN)
 
 
 def on_page(event: str, refused: Callable[[str], tuple]):
@@ -91,7 +92,8 @@ def guard_events(blocks: gr.Blocks) -> bool:
     """Pass every event of blocks through the policy, Gradio's own refusals included: each becomes a gr.Error
     with a sentence for its sender and one log line; anything else that escapes a handler is logged with its
     traceback and its sender told UNFORESEEN. Each event runs as its session's visitor (ae.visitors.OWNER: whose
-    model "your-model" names; the handler's thread inherits it). Returns False (and changes nothing) if this
+    model "your-model" names; the handler's thread inherits it) and in its visitor's language (ae.i18n.LANGUAGE: what
+    every message is told in). Returns False (and changes nothing) if this
     Gradio's Blocks has no process_api to wrap."""
     original = getattr(blocks, "process_api", None)
     if not inspect.iscoroutinefunction(original):
@@ -101,26 +103,27 @@ def guard_events(blocks: gr.Blocks) -> bool:
     @functools.wraps(original)
     async def process_api(block_fn, *args, **kwargs):
         session = kwargs.get("session_hash")
-        try:
-            with as_owner(session if isinstance(session, str) else ""):
+        with as_owner(session if isinstance(session, str) else ""), speaking(language_of(kwargs.get("request"))):
+            try:
                 return await original(block_fn, *args, **kwargs)
-        except gr.Error as e:
-            if not e.print_exception:  # ours, logged already
-                raise
-            # Gradio's own refusal of a value (a slider's range, a choice not offered): one log line, no traceback
-            LOG.info("refused %s: %s", event_name(block_fn), e.message)
-            raise gr.Error(e.message, print_exception=False) from None
-        except Exception as e:
-            event = event_name(block_fn)
-            fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
-            message = refusal_by_gradio(e)
-            if message is None and getattr(getattr(fn, "fn", None), "__module__", "").startswith("gradio."):
-                message = NOT_IN_FORM  # Gradio's own handlers (an example's loader) given what they cannot use
-            if message is None:
-                message = message_for(str(event), e)
-            else:
-                LOG.info("refused %s: %s", event, message)
-            raise gr.Error(message, print_exception=False) from None
+            except gr.Error as e:
+                if not e.print_exception:  # ours, logged already
+                    raise
+                # Gradio's own refusal of a value (a slider's range, a choice not offered): one log line, no traceback
+                LOG.info("refused %s: %s", event_name(block_fn), e.message)
+                raise gr.Error(translate(e.message), print_exception=False) from None
+            except Exception as e:
+                event = event_name(block_fn)
+                fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
+                message = refusal_by_gradio(e)
+                if message is None and getattr(getattr(fn, "fn", None), "__module__", "").startswith("gradio."):
+                    message = NOT_IN_FORM  # Gradio's own handlers (an example's loader) given what they cannot use
+                if message is None:
+                    message = message_for(str(event), e)
+                else:
+                    LOG.info("refused %s: %s", event, message)
+                    message = translate(message)
+                raise gr.Error(message, print_exception=False) from None
 
     def event_name(block_fn) -> str:
         fn = blocks.fns.get(block_fn) if isinstance(block_fn, int) else block_fn

@@ -9,15 +9,18 @@ import signal
 import gradio as gr
 from gradio import utils as gradio_utils
 
+from ae import i18n
 from ae.cache import Keeper
+from ae.i18n import L
 from ae.inference import Engine
 from ae.ui import api, sessions, static
 from ae.ui.errors import LOG, guard_events
 from ae.ui.guard import RequestGuard, header_deadline
+from ae.ui.language import LanguageScript
 from ae.ui.serve import launch
 from ae.uploads import MAX_FILE_BYTES
 
-TITLE = "Autoencoder playground"
+TITLE = "Autoencoder playground · 自编码器实验室"
 # Gradio's cache of uploads and pictures: at most this much on disk (oldest removed first), nothing older than an
 # hour, the remains of aborted uploads removed after a minute (ae/cache.py). AE_CACHE_MB sets the budget.
 CACHE_BYTES = int(os.environ.get("AE_CACHE_MB", "512")) * 2**20
@@ -31,9 +34,7 @@ SESSIONS = 800
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def intro(engine: Engine) -> str:
-    d = engine.code_size
-    return f"""
+INTRO = """
 # What does an autoencoder do with your digit?
 
 An **autoencoder** learns to squeeze a picture through a narrow bottleneck and rebuild it.
@@ -49,9 +50,29 @@ for you alone.
 """
 
 
+def intro(engine: Engine):
+    return L(INTRO, d=engine.code_size)
+
+
 API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reconstruct`, each for any model "
             "`/models` lists, and one endpoint per view: `/classify`, `/latent_map`, `/outlier`, ...); see *Use via "
             "API* at the bottom of the page.")
+
+
+def next_step(tabs: gr.Tabs, title: str, key: str, view, what: str) -> gr.Button:
+    """The pointer at the end of a view to the next one in the lesson: a button that opens it, and what it shows."""
+    button = gr.Button(L("Next: {title} →", title=L(title)), variant="secondary", size="sm", elem_classes="next-step")
+    gr.Markdown(L(what), elem_classes="next-what")
+    button.click(lambda: gr.Tabs(selected=key), None, tabs, api_visibility="private", queue=False,
+                 show_progress="hidden")
+    return button
+
+
+def language_switch() -> str:
+    """Links that open the page in the other language (ae/i18n.py reads ?lang= on both sides of the page)."""
+    return ('<nav class="language-switch" aria-label="Language / 语言">'
+            '<a href="?lang=en" lang="en" hreflang="en">English</a> · '
+            '<a href="?lang=zh-CN" lang="zh-CN" hreflang="zh-CN">中文</a></nav>')
 
 
 def serve(demo: gr.Blocks, lab=None) -> None:
@@ -70,10 +91,13 @@ def serve(demo: gr.Blocks, lab=None) -> None:
     # handlers run: the training workers would be left to notice alone. As Ctrl-C, it closes the server cleanly.
     signal.signal(signal.SIGTERM, _interrupt)
     # show_error=False: every event's errors are gr.Error after guard_events, and are shown all the same; anything
-    # else Gradio raises outside an event reaches the client without its text.
+    # else Gradio raises outside an event reaches the client without its text. No "settings" in the footer: its
+    # language menu would change the page's language and leave the server's (ae/i18n.py) behind.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
-           js=static("select_brush.js"), show_error=False, state_session_capacity=SESSIONS,
-           app_kwargs={"middleware": [RequestGuard.middleware(blocks=demo, on_upload=keeper.nudge)]})
+           js=static("select_brush.js"), i18n=i18n.i18n(), show_error=False,
+           footer_links=["api", "gradio"], state_session_capacity=SESSIONS,
+           app_kwargs={"middleware": [RequestGuard.middleware(blocks=demo, on_upload=keeper.nudge),
+                                      LanguageScript.middleware()]})
 
 
 def _interrupt(signum, frame):
