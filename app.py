@@ -22,31 +22,15 @@ from ae.data import count_digits, read_digits, resolve_data_dir
 from ae.i18n import L
 from ae.inference import Engines
 from ae.jobs import Jobs, OnDemand, backend_from_env
-from ae.ui import api, classifier, curves, denoise, dimensions, explore, generate, interpolate, lab, latent_map
-from ae.ui import outliers, page, plane, sizes
+from ae.ui import api, page
 from ae.ui.context import Context, first_digit
+from ae.ui.lesson import VIEWS, next_step
 from ae.ui.serve import endpoint_names, load_or_train
 from ae.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
 DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else ./data
-# The tabs in the order of the lesson (the tutorial's): what an autoencoder is, how much a code holds, what it is
-# good for, where it fails; then how it learned, and a model of the learner's own. Each ends with a pointer to the
-# next, saying what it shows.
-VIEWS = [("Draw and steer", "explore", explore, "what an autoencoder does with a digit"),
-         ("Code sizes", "sizes", sizes, "how much 2 to 64 numbers can hold, beside PCA"),
-         ("2-number plane", "plane", plane, "every code a 2-number model can make, as one map"),
-         ("Dimensions", "dimensions", dimensions, "what each number of a code changes"),
-         ("Interpolate", "interpolate", interpolate, "the path between two digits' codes"),
-         ("Generate", "generate", generate, "new digits from codes nobody drew"),
-         ("Denoise", "denoise", denoise, "an autoencoder that cleans what it rebuilds"),
-         ("Classify", "classify", classifier, "how much of a digit's class its code holds"),
-         ("Latent map", "map", latent_map, "where 10,000 test digits' codes lie"),
-         ("Outliers", "outliers", outliers, "where an autoencoder fails: what is not a digit"),
-         ("Curves", "curves", curves, "how these models learned"),
-         ("Train your own", "lab", lab, "a model of your own, learning in front of you")]
-
 SERVED = load_or_train(CHECKPOINT, endpoints=endpoint_names([api] + [view for _, _, view, _ in VIEWS]))
 ZOO = load_zoo(served=SERVED)  # every model (the served one the default) and every artifact, by role
 # Training runs in worker processes (AE_TRAIN_WORKERS of them, 1 by default: the other core answers the page), or on
@@ -69,7 +53,7 @@ with gr.Blocks(title=page.TITLE) as demo:
             with gr.Tab(L(title), id=key):
                 CTX = view.build(CTX) or CTX  # the first view adds the visitor's state the others read
                 if i + 1 < len(VIEWS):
-                    page.next_step(tabs, *VIEWS[i + 1])
+                    next_step(tabs, *VIEWS[i + 1])
     gr.Markdown(L(page.API_NOTE))
     api.build(CTX)
 

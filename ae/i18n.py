@@ -6,8 +6,7 @@ files must have one translation). Templates may hold `{name}` fields, which `t` 
 
 - `L(template, **fields)` is for what the page is built with (labels, tab titles, headings, button texts):
   it gives a `gr.I18n` key, and the browser shows the text in the page's language; a handler may return one
-  too. `I18N` is the `gr.I18n` that holds
-  them all, passed to `launch`.
+  too. `tables()` is what the page's `gr.I18n` holds.
 - `t(template, **fields)` is for text the server makes while serving (a status, a caption, a message): it
   translates into the visitor's language, the `LANGUAGE` of the event being served.
 - `translate(text)` translates a finished English message (an `InputError` from the library, whose fields
@@ -26,9 +25,6 @@ import string
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-
-import gradio as gr
-from gradio.i18n import I18nData
 
 ENGLISH, CHINESE = "en", "zh-CN"
 LANGUAGES = (ENGLISH, CHINESE)
@@ -61,6 +57,18 @@ def fields(template: str) -> set[str]:
 TABLE = load_table()
 
 
+class Text(str):
+    """What L gives: a string the browser shows translated (Gradio's marker of a gr.I18n key, which its page
+    translates wherever a component shows a string: a label, a heading, a Markdown value)."""
+
+    key: str
+
+    def __new__(cls, key: str):
+        text = super().__new__(cls, "__i18n__" + json.dumps({"__type__": "translation_metadata", "key": key}))
+        text.key = key
+        return text
+
+
 def key(text: str) -> str:
     """The gr.I18n key of an English text (no dots: the browser's i18n library reads a dot as nesting)."""
     return "ae-" + hashlib.sha1(text.encode()).hexdigest()[:12]
@@ -70,20 +78,19 @@ USED: set[str] = set()  # every template L was given, so that a test can check e
 _BUILT: dict[str, tuple[str, str]] = {}  # gr.I18n key -> (English, Chinese), each filled in
 
 
-def L(template: str, **values) -> I18nData:  # noqa: N802 (reads as the marker it is)
+def L(template: str, **values) -> Text:  # noqa: N802 (reads as the marker it is)
     """A text of the page as built (its {fields} filled in from values), shown in the page's language by the
     browser."""
     USED.add(template)
     english = t(template, ENGLISH, **values)
     _BUILT[key(english)] = (english, t(template, CHINESE, **values))
-    return I18nData(key(english))
+    return Text(key(english))
 
 
-def i18n() -> gr.I18n:
-    """The page's gr.I18n: the key of each text L made, in English and in Chinese (English where the table has
-    no translation)."""
-    return gr.I18n(**{ENGLISH: {k: en for k, (en, _) in _BUILT.items()},
-                      CHINESE: {k: zh for k, (_, zh) in _BUILT.items()}})
+def tables() -> dict[str, dict[str, str]]:
+    """What the page's gr.I18n holds: the key of each text L made, in English and in Chinese (English where the
+    table has no translation)."""
+    return {ENGLISH: {k: en for k, (en, _) in _BUILT.items()}, CHINESE: {k: zh for k, (_, zh) in _BUILT.items()}}
 
 
 def t(template: str, language: str | None = None, **values) -> str:
@@ -98,7 +105,7 @@ def t(template: str, language: str | None = None, **values) -> str:
 
 def in_language(value, language: str):
     """A value to fill a template with: an L text in language, anything else as it is."""
-    if isinstance(value, I18nData) and value.key in _BUILT:
+    if isinstance(value, Text) and value.key in _BUILT:
         return _BUILT[value.key][LANGUAGES.index(language)]
     return value
 

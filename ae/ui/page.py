@@ -59,15 +59,6 @@ API_NOTE = ("Programmers: this page is also an API (`/encode`, `/decode`, `/reco
             "API* at the bottom of the page.")
 
 
-def next_step(tabs: gr.Tabs, title: str, key: str, view, what: str) -> gr.Button:
-    """The pointer at the end of a view to the next one in the lesson: a button that opens it, and what it shows."""
-    button = gr.Button(L("Next: {title} →", title=L(title)), variant="secondary", size="sm", elem_classes="next-step")
-    gr.Markdown(L(what), elem_classes="next-what")
-    button.click(lambda: gr.Tabs(selected=key), None, tabs, api_visibility="private", queue=False,
-                 show_progress="hidden")
-    return button
-
-
 def language_switch() -> str:
     """Links that open the page in the other language (ae/i18n.py reads ?lang= on both sides of the page)."""
     return ('<nav class="language-switch" aria-label="Language / 语言">'
@@ -94,7 +85,7 @@ def serve(demo: gr.Blocks, lab=None) -> None:
     # else Gradio raises outside an event reaches the client without its text. No "settings" in the footer: its
     # language menu would change the page's language and leave the server's (ae/i18n.py) behind.
     launch(demo, max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", css=static("app.css"), theme=THEME,
-           js=static("select_brush.js"), i18n=i18n.i18n(), show_error=False,
+           js=static("select_brush.js"), i18n=gr.I18n(**i18n.tables()), show_error=False,
            footer_links=["api", "gradio"], state_session_capacity=SESSIONS,
            app_kwargs={"middleware": [RequestGuard.middleware(blocks=demo, on_upload=keeper.nudge),
                                       LanguageScript.middleware()]})
