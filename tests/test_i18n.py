@@ -10,8 +10,9 @@ import pytest
 
 from ae import i18n
 from ae.i18n import CHINESE, ENGLISH, choose, load_table, translate
-from ae.ui.app_server import CallError, http_call
+from ae.ui.app_server import CallError, http_call, open_view
 from ae.ui.language import SCRIPT, with_script
+from ae.ui.lesson import VIEWS
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -139,8 +140,6 @@ def test_a_refusal_is_told_in_the_callers_language(server):
 # Four or more English words in a row: a sentence, or a label, left in English. Names are single words (MNIST,
 # PCA, ae-16) and pass.
 ENGLISH_RUN = re.compile(r"[A-Za-z][a-z]+(?:[ ,:;'’()-]+[A-Za-z][a-z]+){3,}")
-TABS = ["explore", "sizes", "plane", "dimensions", "interpolate", "generate", "denoise", "classify", "map", "outliers",
-        "curves", "lab"]
 
 
 def english_runs(text: str) -> list[str]:
@@ -150,16 +149,6 @@ def english_runs(text: str) -> list[str]:
 def test_english_runs_are_found_and_names_pass():
     assert english_runs("自编码器 ae-16 的 MNIST 测试 MSE 0.0096，PCA") == []
     assert english_runs("编码 Draw one digit, large, in the middle") == ["Draw one digit, large, in the middle"]
-
-
-def open_view(page, key: str) -> None:
-    """Open the view whose tab has this id, in any language; tabs that do not fit sit under the overflow menu."""
-    tab = page.locator(f"[role=tab][data-tab-id={key}]")
-    if tab.count() and tab.is_visible():
-        tab.click()
-        return
-    page.locator(".overflow-menu > button").click()
-    page.locator(".overflow-dropdown button").nth(TABS.index(key) - page.locator("[role=tab]:visible").count()).click()
 
 
 @pytest.mark.slow
@@ -176,7 +165,7 @@ def test_no_view_shows_an_english_sentence_in_chinese(server):
         page.goto(server.url)
         page.locator("#recon img").wait_for(timeout=180_000)  # the first digit, rebuilt, before any input
         seen = {}
-        for key in TABS:
+        for _, key, _, _ in VIEWS:
             open_view(page, key)
             page.wait_for_timeout(500)
             panel = page.locator("[role=tabpanel]:visible").first

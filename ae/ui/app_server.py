@@ -199,3 +199,17 @@ class AppServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def open_view(page, key: str) -> None:
+    """In a Playwright page of the app, open the view whose tab has this id (ae/ui/lesson.py), in either language;
+    a tab that does not fit sits under the tab bar's overflow menu."""
+    tab = page.locator(f"[role=tab][data-tab-id={key}]")
+    if tab.count() and tab.is_visible():
+        tab.click()
+        return
+    from ae.ui.lesson import VIEWS
+
+    keys = [k for _, k, _, _ in VIEWS]
+    page.locator(".overflow-menu > button").click()
+    page.locator(".overflow-dropdown button").nth(keys.index(key) - page.locator("[role=tab]:visible").count()).click()
