@@ -6,6 +6,7 @@ from dataclasses import replace
 import gradio as gr
 import numpy as np
 
+from ae.i18n import L, t
 from ae.inference import Engine, Engines, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.api import saved_png
@@ -19,8 +20,14 @@ from ae.ui.sliders import LatentSliders
 from ae.uploads import MAX_FILE_BYTES
 from ae.visitors import YOURS
 
+EXPLAIN = ("Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is what the "
+           "encoder reads. Right: the picture the decoder draws from the code's numbers alone.\n\n### The code\nEach "
+           "bar is one number of the code (blue above zero, orange below); the grey band is where that number usually "
+           "lies for MNIST digits (mean ± one standard deviation). The square shows the same numbers as a grid, "
+           "coloured by the key below it.")
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a folded section
 START = "Draw, upload or pick a digit to begin."
+FIRST = "A real MNIST test digit, picked at random: draw your own over it, upload one or pick another."
 IMAGE_CONCURRENCY = 4  # image events at once (up to ~0.3 s each for the largest uploads); decodes: no limit
 
 
@@ -63,26 +70,30 @@ class Handlers:
         return code_chart(code, scale,
                           typical=((stats.mean - stats.std).numpy(), (stats.mean + stats.std).numpy()))
 
-    def status(self, result: Result, engine: Engine) -> str:
-        line = f"**Reconstruction error (MSE): {result.mse:.4f}**"
-        if engine.model.test_mse is not None:
-            line += f" · {engine.name} averages {engine.model.test_mse:.4f} on MNIST's 10,000 test digits"
-        return line + (f"\n\n{result.note}" if result.note else "")
+    def status(self, result: Result, engine: Engine, say=t) -> str:
+        """The line under the pictures (say: t while serving, L for the page as built)."""
+        mse = f"{result.mse:.4f}"
+        if engine.model.test_mse is None:
+            line = say("**Reconstruction error (MSE): {mse}**", mse=mse)
+        else:
+            line = say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test "
+                       "digits", mse=mse, name=engine.name, average=f"{engine.model.test_mse:.4f}")
+        return say("{line}\n\n{note}", line=line, note=result.note) if result.note else line
 
-    def shown(self, result: Result, engine: Engine) -> tuple:
+    def shown(self, result: Result, engine: Engine, say=t) -> tuple:
         return (saved_png(to_image(result.model_input)), saved_png(to_image(result.reconstruction)),
-                self.chart(result.code, engine), code_text(result.code), self.status(result, engine),
+                self.chart(result.code, engine), code_text(result.code), self.status(result, engine, say),
                 result.code.tolist(), self.slider_values(result.code, engine), result.model_input)
 
     def cleared(self, message: str) -> tuple:
         """Outputs for a refused input: the message, no pictures or code; the sliders stay where they are."""
         return (None, None, "", "", f"⚠️ {message}", None, gr.skip(), None)
 
-    def show_input(self, x: np.ndarray, note: str | None = None, name: str | None = None) -> tuple:
+    def show_input(self, x: np.ndarray, note: str | None = None, name: str | None = None, say=t) -> tuple:
         """Every output (self.outputs, set by build) for a ready (28, 28) model input, e.g. a stored test digit
-        another view picked, under the visitor's model."""
+        another view picked, under the visitor's model (say=L: as the page is first built)."""
         engine = self.engines.get(name)
-        return self.shown(engine.run_input(x, note), engine)
+        return self.shown(engine.run_input(x, note), engine, say)
 
     def _draw(self, sketch, name: str | None = None) -> tuple:
         engine = self.engines.get(name)
@@ -97,8 +108,9 @@ class Handlers:
         code = engine.check_code(values)
         base = encoded_or_mean(encoded, engine)
         moved = float(np.linalg.norm(code - base)) if base.shape == code.shape else 0.0
-        what = "the encoded code" if encoded is not None else "the average code"
-        note = f"Decoding your edited code · distance from {what}: {moved:.2f}"
+        note = (t("Decoding your edited code · distance from the encoded code: {distance}", distance=f"{moved:.2f}")
+                if encoded is not None else
+                t("Decoding your edited code · distance from the average code: {distance}", distance=f"{moved:.2f}"))
         return saved_png(to_image(engine.decode(code))), self.chart(code, engine), code_text(code), note
 
     def on_reset(self, encoded: list | None, name: str | None = None) -> tuple:
@@ -117,7 +129,9 @@ class Handlers:
         """The visitor picked a model: its sliders, and the current digit (if any) through it."""
         engine = self.engines.get(name)
         if x is None:
-            outputs = (None, None, "", "", f"Now using **{engine.name}**: {engine.describe()}. {START}", None)
+            said = t("Now using **{name}**: {kind}. {start}", name=engine.name, kind=choice_label(engine),
+                     start=t(START))
+            outputs = (None, None, "", "", said, None)
             return (engine.name, steer(engine.code_size), self.sliders(engine), *outputs)
         shown = self.shown(engine.run_input(np.asarray(x, dtype=np.float32)), engine)
         return (engine.name, steer(engine.code_size), self.sliders(engine, np.asarray(shown[5])), *shown[:6])
@@ -132,24 +146,31 @@ class Handlers:
                 gr.skip())
 
 
-def steer(d: int) -> str:
-    return (f"**Steer the code:** each slider is one of the {d} numbers, the most variable first; the decoder "
-            f"redraws as you move it.")
+STEER = ("**Steer the code:** each slider is one of the {d} numbers, the most variable first; the decoder redraws "
+         "as you move it.")
 
 
-KIND_NAMES = {"pca": "PCA", "vae": "variational autoencoder", "conv": "convolutional autoencoder"}
+def steer(d: int, say=t) -> str:
+    return say(STEER, d=d)
 
 
-def choice_label(e: Engine) -> str:
-    """How the model picker names a model: its name, kind, code size and test MSE."""
+KIND_NAMES = {"pca": "PCA", "vae": "variational autoencoder", "conv": "convolutional autoencoder", "ae": "autoencoder",
+              "autoencoder": "autoencoder"}
+
+
+def choice_label(e: Engine, say=t) -> str:
+    """How the model picker names a model: its name, kind, code size and test MSE (say=L for the page as built)."""
     mse = e.model.test_mse
-    kind = KIND_NAMES.get(e.model.kind, e.model.kind)
-    return f"{e.name}: {kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
+    kind = say(KIND_NAMES[e.model.kind]) if e.model.kind in KIND_NAMES else e.model.kind
+    if mse:
+        return say("{name}: {kind}, {d} numbers, test MSE {mse}", name=e.name, kind=kind, d=e.code_size,
+                   mse=f"{mse:.4f}")
+    return say("{name}: {kind}, {d} numbers", name=e.name, kind=kind, d=e.code_size)
 
 
 def choices(engines: Engines) -> list[tuple[str, str]]:
-    """The model picker's entries: (label, name)."""
-    return [(choice_label(e), e.name) for e in engines]
+    """The model picker's entries: (label, name), as the page is built."""
+    return [(choice_label(e, L), e.name) for e in engines]
 
 
 def build(ctx: Context) -> Context:
@@ -160,55 +181,57 @@ def build(ctx: Context) -> Context:
     h.decoders = {e.name: decoder_url(e.model) for e in ctx.engines}  # exported once, at start-up
     engine, examples = ctx.served, ctx.examples
     d = engine.code_size
-    encoded = gr.State(None)  # this visitor's last encoded code, for the reset button
-    current = gr.State(None)  # this visitor's current model input
+    # The first paint shows a real digit (ctx.first), its code and its reconstruction, made by the handlers'
+    # own code: (input picture, reconstruction, chart, numbers, status, code, slider values, model input).
+    first = (None, None, "", "", L(START), None, h.slider_values(engine.stats.mean.numpy()), None)
+    if ctx.first is not None:
+        first = h.show_input(np.asarray(ctx.first, dtype=np.float32), L(FIRST), say=L)
+    encoded = gr.State(first[5])  # this visitor's last encoded code, for the reset button
+    current = gr.State(first[7])  # this visitor's current model input
     chosen = gr.State(engine.name)  # this visitor's model: the served one until the visitor picks another
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
             with gr.Tabs():
-                with gr.Tab("Draw"):
+                with gr.Tab(L("Draw")):
                     sketch = Sketchpad(
-                        label="Draw one digit, large, in the middle", elem_id="sketch",
+                        label=L("Draw one digit, large, in the middle"), elem_id="sketch",
                         canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, image_mode="RGBA", type="numpy",
                         format="png", layers=False, transforms=(),
                         brush=gr.Brush(default_size=BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
                     )
                     sketch.pending = h.blobs  # bounded: see PendingDrawings
-                with gr.Tab("Upload"):
+                with gr.Tab(L("Upload")):
                     upload = gr.Image(
-                        label=f"Upload, drop or paste an image of a digit (up to {MAX_FILE_BYTES // 2**20} MB)",
+                        label=L("Upload, drop or paste an image of a digit (up to {size} MB)",
+                                size=MAX_FILE_BYTES // 2**20),
                         type="filepath", image_mode=None, sources=["upload", "clipboard"], height=320, elem_id="upload",
                     )
                     gr.Examples(sorted(str(p) for p in examples.glob("*.png")), inputs=upload,
-                                label="Or pick a real MNIST test digit", examples_per_page=20)
-            picker = gr.Dropdown(choices(ctx.engines), value=engine.name, label="Model", elem_id="model-picker",
-                                 info="Its code, sliders and pictures are yours alone: other visitors keep theirs.")
+                                label=L("Or pick a real MNIST test digit"), examples_per_page=20)
+            picker = gr.Dropdown(choices(ctx.engines), value=engine.name, label=L("Model"), elem_id="model-picker",
+                                 info=L("Its code, sliders and pictures are yours alone: other visitors keep theirs."))
         with gr.Column(scale=1, min_width=320):  # the pictures with the sliders right under them
             with gr.Row():  # captions above the pictures: a label drawn on a picture would hide its top rows
-                gr.Markdown("**What the encoder sees**", elem_classes="caption")
-                gr.Markdown("**What the decoder rebuilds**", elem_classes="caption")
+                gr.Markdown(L("**What the encoder sees**"), elem_classes="caption")
+                gr.Markdown(L("**What the decoder rebuilds**"), elem_classes="caption")
             with gr.Row():
-                model_input = gr.Image(label="What the encoder sees", show_label=False, format="png",
+                model_input = gr.Image(first[0], label=L("What the encoder sees"), show_label=False, format="png",
                                        interactive=False, elem_classes="pixelated", buttons=["download"],
                                        elem_id="model-input")
-                recon = gr.Image(label="What the decoder rebuilds", show_label=False, format="png",
+                recon = gr.Image(first[1], label=L("What the decoder rebuilds"), show_label=False, format="png",
                                  interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
-            message = gr.Markdown(START, elem_classes="status", elem_id="message")
+            message = gr.Markdown(first[4], elem_classes="status", elem_id="message")
             with gr.Row(equal_height=True):
-                steering = gr.Markdown(steer(d), elem_classes="steer")
-                reset = gr.Button("Reset to the encoded code", variant="secondary", size="sm", elem_id="reset",
+                steering = gr.Markdown(steer(d, L), elem_classes="steer")
+                reset = gr.Button(L("Reset to the encoded code"), variant="secondary", size="sm", elem_id="reset",
                                   scale=0, min_width=200)
-            sliders = LatentSliders(h.slider_values(engine.stats.mean.numpy()), low=engine.low.tolist(),
+            sliders = LatentSliders(first[6], low=engine.low.tolist(),
                                     high=engine.high.tolist(), order=engine.by_importance,
-                                    shown=min(TOP_SLIDERS, d), label="code",
+                                    shown=min(TOP_SLIDERS, d), label=L("code"),
                                     elem_id="sliders", decoder_url=h.decoders[engine.name], target="recon")
-    gr.Markdown("Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is "
-                "what the encoder reads. Right: the picture the decoder draws from the code's numbers alone.\n\n"
-                "### The code\nEach bar is one number of the code (blue above zero, orange below); the grey band "
-                "is where that number usually lies for MNIST digits (mean ± one standard deviation). The square "
-                "shows the same numbers as a grid, coloured by the key below it.")
-    code_html = gr.HTML(elem_id="code-chart")
-    code_numbers = gr.Textbox(label="The code as numbers (copy them, or send them to /decode)", lines=2,
+    gr.Markdown(L(EXPLAIN))
+    code_html = gr.HTML(first[2], elem_id="code-chart")
+    code_numbers = gr.Textbox(first[3], label=L("The code as numbers (copy them to decode them elsewhere)"), lines=2,
                               max_lines=6, buttons=["copy"], interactive=False, elem_id="code-numbers")
 
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders, current]
