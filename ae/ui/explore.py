@@ -72,13 +72,17 @@ class Handlers:
 
     def status(self, result: Result, engine: Engine, say=t) -> str:
         """The line under the pictures (say: t while serving, L for the page as built)."""
-        mse = f"{result.mse:.4f}"
+        mse, note = f"{result.mse:.4f}", result.note
         if engine.model.test_mse is None:
-            line = say("**Reconstruction error (MSE): {mse}**", mse=mse)
-        else:
-            line = say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test "
-                       "digits", mse=mse, name=engine.name, average=f"{engine.model.test_mse:.4f}")
-        return say("{line}\n\n{note}", line=line, note=result.note) if result.note else line
+            if note:
+                return say("**Reconstruction error (MSE): {mse}**\n\n{note}", mse=mse, note=note)
+            return say("**Reconstruction error (MSE): {mse}**", mse=mse)
+        average = dict(name=engine.name, average=f"{engine.model.test_mse:.4f}")
+        if note:
+            return say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test "
+                       "digits\n\n{note}", mse=mse, note=note, **average)
+        return say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test digits",
+                   mse=mse, **average)
 
     def shown(self, result: Result, engine: Engine, say=t) -> tuple:
         return (saved_png(to_image(result.model_input)), saved_png(to_image(result.reconstruction)),
@@ -154,14 +158,14 @@ def steer(d: int, say=t) -> str:
     return say(STEER, d=d)
 
 
-KIND_NAMES = {"pca": "PCA", "vae": "variational autoencoder", "conv": "convolutional autoencoder", "ae": "autoencoder",
+KIND_NAMES = {"vae": "variational autoencoder", "conv": "convolutional autoencoder", "ae": "autoencoder",
               "autoencoder": "autoencoder"}
 
 
 def choice_label(e: Engine, say=t) -> str:
     """How the model picker names a model: its name, kind, code size and test MSE (say=L for the page as built)."""
     mse = e.model.test_mse
-    kind = say(KIND_NAMES[e.model.kind]) if e.model.kind in KIND_NAMES else e.model.kind
+    kind = say(KIND_NAMES[e.model.kind]) if e.model.kind in KIND_NAMES else e.model.kind.upper()  # PCA: a name
     if mse:
         return say("{name}: {kind}, {d} numbers, test MSE {mse}", name=e.name, kind=kind, d=e.code_size,
                    mse=f"{mse:.4f}")
