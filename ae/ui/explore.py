@@ -1,6 +1,7 @@
 """The main view: draw, upload or pick a digit; see what the encoder sees, the code and the reconstruction;
 steer the code with sliders; pick the model (each visitor their own). `build(ctx)` adds it to the page."""
 
+import re
 from dataclasses import replace
 
 import gradio as gr
@@ -14,7 +15,7 @@ from ae.ui.components import Sketchpad
 from ae.ui.context import Context
 from ae.ui.errors import on_page
 from ae.ui.inputs import PendingDrawings, drawing, uploaded
-from ae.ui.render import chart_scale, code_chart, code_text, to_image
+from ae.ui.render import chart_scale, code_chart, code_text, data_uri, to_image
 from ae.ui.serve import decoder_url
 from ae.ui.sliders import LatentSliders
 from ae.uploads import MAX_FILE_BYTES
@@ -85,8 +86,12 @@ class Handlers:
                    mse=mse, **average)
 
     def shown(self, result: Result, engine: Engine, say=t) -> tuple:
+        chart = self.chart(result.code, engine)
+        sd = engine.spread(result.model_input)  # a VAE's: the code is a Gaussian, result.code its mean
+        if sd is not None:
+            chart += spread_html(engine, result.code, sd)
         return (saved_png(to_image(result.model_input)), saved_png(to_image(result.reconstruction)),
-                self.chart(result.code, engine), code_text(result.code), self.status(result, engine, say),
+                chart, code_text(result.code), self.status(result, engine, say),
                 result.code.tolist(), self.slider_values(result.code, engine), result.model_input)
 
     def cleared(self, message: str) -> tuple:
@@ -152,6 +157,51 @@ class Handlers:
 
 STEER = ("**Steer the code:** each slider is one of the {d} numbers, the most variable first; the decoder redraws "
          "as you move it.")
+
+
+SPREAD = ("**A variational autoencoder's code is a cloud, not a point.** For your digit the encoder gives each number "
+          "a mean (the dot) and a spread (the line: mean ± one standard deviation, on average {sd} here). The sliders "
+          "and the picture above use the means; any code within the spread rebuilds much the same digit. Below: "
+          "pictures decoded from {n} codes drawn at random from that cloud, what the VAE could also rebuild.")
+DRAWS = 4  # codes drawn from q(z|x) and decoded
+
+
+def spread_html(engine: Engine, mean: np.ndarray, sd: np.ndarray) -> str:
+    """HTML: a VAE's code for one digit as mean ± one standard deviation per number (an SVG, in the order of the
+    bars above), a sentence, and DRAWS pictures decoded from codes drawn from N(mean, sd²) (the same draws for the
+    same digit), in the language of the event served (English as the page is built)."""
+    d = len(mean)
+    top = float(max(3.0, np.max(np.abs(mean) + sd) * 1.1))
+    w, h, step = 40 + 24 * d, 150, 24
+
+    def y(v: float) -> float:
+        return 75 - 65 * v / top
+
+    marks = []
+    for i, (m, s) in enumerate(zip(mean.tolist(), sd.tolist(), strict=True)):
+        x = 30 + step * i + step / 2
+        tip = t("number {i}: mean {mean}, spread ± {sd}", i=i, mean=f"{m:.2f}", sd=f"{s:.2f}")
+        marks.append(f'<g><title>{tip}</title><line x1="{x}" x2="{x}" y1="{y(m - s):.1f}" y2="{y(m + s):.1f}" '
+                     f'stroke="#7c3aed" stroke-width="3"/><circle cx="{x}" cy="{y(m):.1f}" r="3.5" fill="#111827"/>'
+                     f'<text x="{x}" y="{h - 2}" font-size="10" text-anchor="middle" fill="#6b7280">{i}</text></g>')
+    axis = (f'<line x1="30" x2="{w - 10}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#9ca3af"/>'
+            f'<text x="26" y="{y(top) + 4:.1f}" font-size="10" text-anchor="end">+{top:.1f}</text>'
+            f'<text x="26" y="{y(0) + 4:.1f}" font-size="10" text-anchor="end">0</text>'
+            f'<text x="26" y="{y(-top) + 4:.1f}" font-size="10" text-anchor="end">-{top:.1f}</text>')
+    label = t("each number of the code: its mean and its spread")
+    svg = (f'<svg class="code-spread" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
+           f'style="width:100%;max-width:{w * 2}px;height:auto">{axis}{"".join(marks)}</svg>')
+    draws = mean + sd * np.random.default_rng(0).standard_normal((DRAWS, d)).astype(np.float32)  # (DRAWS, D)
+    alt = t("decoded from a code drawn from the cloud")
+    pictures = "".join(f'<img class="digit" src="{data_uri(engine.decode(z), 4)}" alt="{alt}">' for z in draws)
+    text = markdown_html(t(SPREAD, sd=f"{float(sd.mean()):.2f}", n=DRAWS))
+    return (f'<div class="code-spread-box" id="code-spread">{text}{svg}'
+            f'<div class="strip interp-strip">{pictures}</div></div>')
+
+
+def markdown_html(text: str) -> str:
+    """The few Markdown marks SPREAD uses (**bold**) as HTML, in a paragraph."""
+    return "<p>" + re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text) + "</p>"
 
 
 def steer(d: int, say=t) -> str:
