@@ -101,7 +101,7 @@ def build(ctx: Context) -> None:
     a0, name0 = ctx.first, ctx.served.name
     coded0, blended0 = show(a0, b0, FRAMES, name0)
     if b0 is None:
-        coded0 = f"<p>{L(WAITING)}</p>"
+        coded0 = L(WAITING)
     second = gr.State(b0)  # the second digit's model input
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
