@@ -190,7 +190,7 @@ def spread_html(engine: Engine, mean: np.ndarray, sd: np.ndarray) -> str:
             f'<text x="26" y="{y(-top) + 4:.1f}" font-size="10" text-anchor="end">-{top:.1f}</text>')
     label = t("each number of the code: its mean and its spread")
     svg = (f'<svg class="code-spread" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
-           f'style="width:100%;max-width:{w * 2}px;height:auto">{axis}{"".join(marks)}</svg>')
+           f'style="width:100%;max-width:{int(w * 1.5)}px;height:auto">{axis}{"".join(marks)}</svg>')
     draws = mean + sd * np.random.default_rng(0).standard_normal((DRAWS, d)).astype(np.float32)  # (DRAWS, D)
     alt = t("decoded from a code drawn from the cloud")
     pictures = "".join(f'<img class="digit" src="{data_uri(engine.decode(z), 4)}" alt="{alt}">' for z in draws)
