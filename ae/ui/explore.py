@@ -28,7 +28,7 @@ EXPLAIN = ("Left picture: your digit made MNIST-like (28×28 pixels, white ink o
            "coloured by the key below it.")
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a folded section
 START = "Draw, upload or pick a digit to begin."
-FIRST = "A real MNIST test digit, picked at random: draw your own over it, upload one or pick another."
+FIRST = "A real MNIST test digit, picked at random: draw your own on the canvas, upload one or pick another."
 IMAGE_CONCURRENCY = 4  # image events at once (up to ~0.3 s each for the largest uploads); decodes: no limit
 
 
