@@ -106,9 +106,11 @@ def draw_seven(page):
 
 def test_draw_then_steer(page, shot):
     shot("1-start.png")
-    draw_seven(page)
     model_input = page.locator("#model-input img")
     recon = page.locator("#recon img")
+    first = model_input.get_attribute("src")  # the first digit, shown before any input
+    draw_seven(page)
+    expect(model_input).not_to_have_attribute("src", first, timeout=WAIT)  # the drawing's own pictures
     expect(model_input).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     expect(recon).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
@@ -253,6 +255,7 @@ def test_without_the_weights_the_server_decodes_every_move(browser, server):
 def draw_a_digit(page) -> None:
     """Draw a 7 and wait until the server has answered with its reconstruction."""
     draw_seven(page)
+    expect(page.locator("#message")).not_to_contain_text("picked at random", timeout=WAIT)  # the first digit's
     expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
 
 
