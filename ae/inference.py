@@ -60,6 +60,14 @@ class Engine:
         """(28, 28) model input -> (D,) code."""
         return encode_one(self.model, x)
 
+    def spread(self, x: np.ndarray) -> np.ndarray | None:
+        """(28, 28) model input -> (D,) standard deviation of its code under a variational autoencoder's q(z|x) (the
+        code `encode` gives is its mean); None for a model whose code is one point."""
+        spread = getattr(self.model, "spread", None)
+        if spread is None:
+            return None
+        return spread(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None])[0].numpy()
+
     def decode(self, code: np.ndarray) -> np.ndarray:
         """(D,) code -> (28, 28) reconstruction in [0, 1]."""
         return decode_one(self.model, code)

@@ -106,9 +106,11 @@ def draw_seven(page):
 
 def test_draw_then_steer(page, shot):
     shot("1-start.png")
-    draw_seven(page)
     model_input = page.locator("#model-input img")
     recon = page.locator("#recon img")
+    first = model_input.get_attribute("src")  # the first digit, shown before any input
+    draw_seven(page)
+    expect(model_input).not_to_have_attribute("src", first, timeout=WAIT)  # the drawing's own pictures
     expect(model_input).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     expect(recon).to_have_attribute("src", re.compile("/gradio_api/file="), timeout=WAIT)
     expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
@@ -253,6 +255,7 @@ def test_without_the_weights_the_server_decodes_every_move(browser, server):
 def draw_a_digit(page) -> None:
     """Draw a 7 and wait until the server has answered with its reconstruction."""
     draw_seven(page)
+    expect(page.locator("#message")).not_to_contain_text("picked at random", timeout=WAIT)  # the first digit's
     expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
 
 
@@ -473,3 +476,33 @@ def test_first_launch_progress_page_turns_into_the_app(browser):
                 app.close(verbose=False)
     finally:
         page.close()
+
+
+def test_the_first_view_shows_a_digit_its_code_and_its_reconstruction_before_any_input(page):
+    """Nothing drawn: a real test digit is on screen with its reconstruction, its code (chart, numbers) and the
+    sliders at that code, and the status says what it is."""
+    for picture in ("#model-input img", "#recon img"):
+        seen = brightness(page, page.locator(picture))
+        assert seen.max() > 0.5 and seen.mean() < 0.5, picture  # white strokes on black
+    expect(page.locator("#message")).to_contain_text("picked at random")
+    assert page.locator("#code-chart svg title").count() > 0
+    codes_match(page)  # the sliders sit at the digit's code
+
+
+def test_the_plane_shows_the_digit_placed_and_the_vaes_cloud(page):
+    """Nothing drawn: the plane's sliders at the first digit's code and the picture decoded there; beside the
+    autoencoder's plane, the 2-number VAE's dots and decoded grid."""
+    open_tab(page, "2-number plane")
+    note = page.locator("#plane-note")
+    expect(note).to_contain_text("Your digit encodes to", timeout=WAIT)
+    a, b = (float(v) for v in re.search(r"\((-?[\d.]+), (-?[\d.]+)\)", note.inner_text()).groups())
+    for slider, code in (("#plane-x", a), ("#plane-y", b)):
+        at = page.locator(f"{slider} input[type=range]")
+        low, high = float(at.get_attribute("min")), float(at.get_attribute("max"))
+        assert float(at.input_value()) == pytest.approx(min(max(code, low), high), abs=0.011)  # stopped at an end
+    assert brightness(page, page.locator("#plane-picked img")).max() > 0.3
+    dots = brightness(page, page.locator("#plane-vae-dots img"))
+    assert dots.shape == (420, 420) and (dots < 0.9).mean() > 0.05  # coloured dots on white
+    grid = brightness(page, page.locator("#plane-vae-grid img")).reshape(15, 28, 15, 28)
+    assert (grid.max(axis=(1, 3)) > 0.5).all()  # no empty region
+    expect(page.locator("#plane-vae-note")).to_contain_text("variational autoencoder")

@@ -29,6 +29,12 @@ class VAEModel(AutoencoderModel):
         return self.network.sample_codes(n, generator)
 
     @torch.inference_mode()
+    def spread(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 28, 28) pixels in [0, 1] -> (B, D) standard deviation of each number of the code under q(z|x): how far
+        around the mean code (what encode gives) the encoder says the digit's code may lie."""
+        return (0.5 * self.network.posterior(x.float())[1]).exp()
+
+    @torch.inference_mode()
     def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 28, 28) or (B, 784) pixels in [0, 1] -> (B,) -ELBO per digit in nats (reconstruction + KL at the
         mean code): the higher, the less like the training digits."""

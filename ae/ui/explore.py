@@ -1,11 +1,13 @@
 """The main view: draw, upload or pick a digit; see what the encoder sees, the code and the reconstruction;
 steer the code with sliders; pick the model (each visitor their own). `build(ctx)` adds it to the page."""
 
+import re
 from dataclasses import replace
 
 import gradio as gr
 import numpy as np
 
+from ae.i18n import L, t
 from ae.inference import Engine, Engines, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.api import saved_png
@@ -13,14 +15,20 @@ from ae.ui.components import Sketchpad
 from ae.ui.context import Context
 from ae.ui.errors import on_page
 from ae.ui.inputs import PendingDrawings, drawing, uploaded
-from ae.ui.render import chart_scale, code_chart, code_text, to_image
+from ae.ui.render import chart_scale, code_chart, code_text, data_uri, to_image
 from ae.ui.serve import decoder_url
 from ae.ui.sliders import LatentSliders
 from ae.uploads import MAX_FILE_BYTES
 from ae.visitors import YOURS
 
+EXPLAIN = ("Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is what the "
+           "encoder reads. Right: the picture the decoder draws from the code's numbers alone.\n\n### The code\nEach "
+           "bar is one number of the code (blue above zero, orange below); the grey band is where that number usually "
+           "lies for MNIST digits (mean ± one standard deviation). The square shows the same numbers as a grid, "
+           "coloured by the key below it.")
 TOP_SLIDERS = 8  # shown open; the other dimensions sit in a folded section
 START = "Draw, upload or pick a digit to begin."
+FIRST = "A real MNIST test digit, picked at random: draw your own on the canvas, upload one or pick another."
 IMAGE_CONCURRENCY = 4  # image events at once (up to ~0.3 s each for the largest uploads); decodes: no limit
 
 
@@ -63,26 +71,38 @@ class Handlers:
         return code_chart(code, scale,
                           typical=((stats.mean - stats.std).numpy(), (stats.mean + stats.std).numpy()))
 
-    def status(self, result: Result, engine: Engine) -> str:
-        line = f"**Reconstruction error (MSE): {result.mse:.4f}**"
-        if engine.model.test_mse is not None:
-            line += f" · {engine.name} averages {engine.model.test_mse:.4f} on MNIST's 10,000 test digits"
-        return line + (f"\n\n{result.note}" if result.note else "")
+    def status(self, result: Result, engine: Engine, say=t) -> str:
+        """The line under the pictures (say: t while serving, L for the page as built)."""
+        mse, note = f"{result.mse:.4f}", result.note
+        if engine.model.test_mse is None:
+            if note:
+                return say("**Reconstruction error (MSE): {mse}**\n\n{note}", mse=mse, note=note)
+            return say("**Reconstruction error (MSE): {mse}**", mse=mse)
+        average = dict(name=engine.name, average=f"{engine.model.test_mse:.4f}")
+        if note:
+            return say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test "
+                       "digits\n\n{note}", mse=mse, note=note, **average)
+        return say("**Reconstruction error (MSE): {mse}** · {name} averages {average} on MNIST's 10,000 test digits",
+                   mse=mse, **average)
 
-    def shown(self, result: Result, engine: Engine) -> tuple:
+    def shown(self, result: Result, engine: Engine, say=t) -> tuple:
+        chart = self.chart(result.code, engine)
+        sd = engine.spread(result.model_input)  # a VAE's: the code is a Gaussian, result.code its mean
+        if sd is not None:
+            chart += spread_html(engine, result.code, sd)
         return (saved_png(to_image(result.model_input)), saved_png(to_image(result.reconstruction)),
-                self.chart(result.code, engine), code_text(result.code), self.status(result, engine),
+                chart, code_text(result.code), self.status(result, engine, say),
                 result.code.tolist(), self.slider_values(result.code, engine), result.model_input)
 
     def cleared(self, message: str) -> tuple:
         """Outputs for a refused input: the message, no pictures or code; the sliders stay where they are."""
         return (None, None, "", "", f"⚠️ {message}", None, gr.skip(), None)
 
-    def show_input(self, x: np.ndarray, note: str | None = None, name: str | None = None) -> tuple:
+    def show_input(self, x: np.ndarray, note: str | None = None, name: str | None = None, say=t) -> tuple:
         """Every output (self.outputs, set by build) for a ready (28, 28) model input, e.g. a stored test digit
-        another view picked, under the visitor's model."""
+        another view picked, under the visitor's model (say=L: as the page is first built)."""
         engine = self.engines.get(name)
-        return self.shown(engine.run_input(x, note), engine)
+        return self.shown(engine.run_input(x, note), engine, say)
 
     def _draw(self, sketch, name: str | None = None) -> tuple:
         engine = self.engines.get(name)
@@ -97,8 +117,9 @@ class Handlers:
         code = engine.check_code(values)
         base = encoded_or_mean(encoded, engine)
         moved = float(np.linalg.norm(code - base)) if base.shape == code.shape else 0.0
-        what = "the encoded code" if encoded is not None else "the average code"
-        note = f"Decoding your edited code · distance from {what}: {moved:.2f}"
+        note = (t("Decoding your edited code · distance from the encoded code: {distance}", distance=f"{moved:.2f}")
+                if encoded is not None else
+                t("Decoding your edited code · distance from the average code: {distance}", distance=f"{moved:.2f}"))
         return saved_png(to_image(engine.decode(code))), self.chart(code, engine), code_text(code), note
 
     def on_reset(self, encoded: list | None, name: str | None = None) -> tuple:
@@ -117,7 +138,9 @@ class Handlers:
         """The visitor picked a model: its sliders, and the current digit (if any) through it."""
         engine = self.engines.get(name)
         if x is None:
-            outputs = (None, None, "", "", f"Now using **{engine.name}**: {engine.describe()}. {START}", None)
+            said = t("Now using **{name}**: {kind}. {start}", name=engine.name, kind=choice_label(engine),
+                     start=t(START))
+            outputs = (None, None, "", "", said, None)
             return (engine.name, steer(engine.code_size), self.sliders(engine), *outputs)
         shown = self.shown(engine.run_input(np.asarray(x, dtype=np.float32)), engine)
         return (engine.name, steer(engine.code_size), self.sliders(engine, np.asarray(shown[5])), *shown[:6])
@@ -132,24 +155,76 @@ class Handlers:
                 gr.skip())
 
 
-def steer(d: int) -> str:
-    return (f"**Steer the code:** each slider is one of the {d} numbers, the most variable first; the decoder "
-            f"redraws as you move it.")
+STEER = ("**Steer the code:** each slider is one of the {d} numbers, the most variable first; the decoder redraws "
+         "as you move it.")
 
 
-KIND_NAMES = {"pca": "PCA", "vae": "variational autoencoder", "conv": "convolutional autoencoder"}
+SPREAD = ("**A variational autoencoder's code is a cloud, not a point.** For your digit the encoder gives each number "
+          "a mean (the dot) and a spread (the line: mean ± one standard deviation, on average {sd} here). The sliders "
+          "and the picture above use the means; any code within the spread rebuilds much the same digit. Below: "
+          "pictures decoded from {n} codes drawn at random from that cloud, what the VAE could also rebuild.")
+DRAWS = 4  # codes drawn from q(z|x) and decoded
 
 
-def choice_label(e: Engine) -> str:
-    """How the model picker names a model: its name, kind, code size and test MSE."""
+def spread_html(engine: Engine, mean: np.ndarray, sd: np.ndarray) -> str:
+    """HTML: a VAE's code for one digit as mean ± one standard deviation per number (an SVG, in the order of the
+    bars above), a sentence, and DRAWS pictures decoded from codes drawn from N(mean, sd²) (the same draws for the
+    same digit), in the language of the event served (English as the page is built)."""
+    d = len(mean)
+    top = float(max(3.0, np.max(np.abs(mean) + sd) * 1.1))
+    w, h, step = 40 + 24 * d, 150, 24
+
+    def y(v: float) -> float:
+        return 75 - 65 * v / top
+
+    marks = []
+    for i, (m, s) in enumerate(zip(mean.tolist(), sd.tolist(), strict=True)):
+        x = 30 + step * i + step / 2
+        tip = t("number {i}: mean {mean}, spread ± {sd}", i=i, mean=f"{m:.2f}", sd=f"{s:.2f}")
+        marks.append(f'<g><title>{tip}</title><line x1="{x}" x2="{x}" y1="{y(m - s):.1f}" y2="{y(m + s):.1f}" '
+                     f'stroke="#7c3aed" stroke-width="3"/><circle cx="{x}" cy="{y(m):.1f}" r="3.5" fill="#111827"/>'
+                     f'<text x="{x}" y="{h - 2}" font-size="10" text-anchor="middle" fill="#6b7280">{i}</text></g>')
+    axis = (f'<line x1="30" x2="{w - 10}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#9ca3af"/>'
+            f'<text x="26" y="{y(top) + 4:.1f}" font-size="10" text-anchor="end">+{top:.1f}</text>'
+            f'<text x="26" y="{y(0) + 4:.1f}" font-size="10" text-anchor="end">0</text>'
+            f'<text x="26" y="{y(-top) + 4:.1f}" font-size="10" text-anchor="end">-{top:.1f}</text>')
+    label = t("each number of the code: its mean and its spread")
+    svg = (f'<svg class="code-spread" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
+           f'style="width:100%;max-width:{int(w * 1.5)}px;height:auto">{axis}{"".join(marks)}</svg>')
+    draws = mean + sd * np.random.default_rng(0).standard_normal((DRAWS, d)).astype(np.float32)  # (DRAWS, D)
+    alt = t("decoded from a code drawn from the cloud")
+    pictures = "".join(f'<img class="digit" src="{data_uri(engine.decode(z), 4)}" alt="{alt}">' for z in draws)
+    text = markdown_html(t(SPREAD, sd=f"{float(sd.mean()):.2f}", n=DRAWS))
+    return (f'<div class="code-spread-box" id="code-spread">{text}{svg}'
+            f'<div class="strip interp-strip">{pictures}</div></div>')
+
+
+def markdown_html(text: str) -> str:
+    """The few Markdown marks SPREAD uses (**bold**) as HTML, in a paragraph."""
+    return "<p>" + re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text) + "</p>"
+
+
+def steer(d: int, say=t) -> str:
+    return say(STEER, d=d)
+
+
+KIND_NAMES = {"vae": "variational autoencoder", "conv": "convolutional autoencoder", "ae": "autoencoder",
+              "autoencoder": "autoencoder"}
+
+
+def choice_label(e: Engine, say=t) -> str:
+    """How the model picker names a model: its name, kind, code size and test MSE (say=L for the page as built)."""
     mse = e.model.test_mse
-    kind = KIND_NAMES.get(e.model.kind, e.model.kind)
-    return f"{e.name}: {kind}, {e.code_size} numbers" + (f", test MSE {mse:.4f}" if mse else "")
+    kind = say(KIND_NAMES[e.model.kind]) if e.model.kind in KIND_NAMES else e.model.kind.upper()  # PCA: a name
+    if mse:
+        return say("{name}: {kind}, {d} numbers, test MSE {mse}", name=e.name, kind=kind, d=e.code_size,
+                   mse=f"{mse:.4f}")
+    return say("{name}: {kind}, {d} numbers", name=e.name, kind=kind, d=e.code_size)
 
 
 def choices(engines: Engines) -> list[tuple[str, str]]:
-    """The model picker's entries: (label, name)."""
-    return [(choice_label(e), e.name) for e in engines]
+    """The model picker's entries: (label, name), as the page is built."""
+    return [(choice_label(e, L), e.name) for e in engines]
 
 
 def build(ctx: Context) -> Context:
@@ -160,55 +235,57 @@ def build(ctx: Context) -> Context:
     h.decoders = {e.name: decoder_url(e.model) for e in ctx.engines}  # exported once, at start-up
     engine, examples = ctx.served, ctx.examples
     d = engine.code_size
-    encoded = gr.State(None)  # this visitor's last encoded code, for the reset button
-    current = gr.State(None)  # this visitor's current model input
+    # The first paint shows a real digit (ctx.first), its code and its reconstruction, made by the handlers'
+    # own code: (input picture, reconstruction, chart, numbers, status, code, slider values, model input).
+    first = (None, None, "", "", L(START), None, h.slider_values(engine.stats.mean.numpy()), None)
+    if ctx.first is not None:
+        first = h.show_input(np.asarray(ctx.first, dtype=np.float32), L(FIRST), say=L)
+    encoded = gr.State(first[5])  # this visitor's last encoded code, for the reset button
+    current = gr.State(first[7])  # this visitor's current model input
     chosen = gr.State(engine.name)  # this visitor's model: the served one until the visitor picks another
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
             with gr.Tabs():
-                with gr.Tab("Draw"):
+                with gr.Tab(L("Draw")):
                     sketch = Sketchpad(
-                        label="Draw one digit, large, in the middle", elem_id="sketch",
+                        label=L("Draw one digit, large, in the middle"), elem_id="sketch",
                         canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, image_mode="RGBA", type="numpy",
                         format="png", layers=False, transforms=(),
                         brush=gr.Brush(default_size=BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
                     )
                     sketch.pending = h.blobs  # bounded: see PendingDrawings
-                with gr.Tab("Upload"):
+                with gr.Tab(L("Upload")):
                     upload = gr.Image(
-                        label=f"Upload, drop or paste an image of a digit (up to {MAX_FILE_BYTES // 2**20} MB)",
+                        label=L("Upload, drop or paste an image of a digit (up to {size} MB)",
+                                size=MAX_FILE_BYTES // 2**20),
                         type="filepath", image_mode=None, sources=["upload", "clipboard"], height=320, elem_id="upload",
                     )
                     gr.Examples(sorted(str(p) for p in examples.glob("*.png")), inputs=upload,
-                                label="Or pick a real MNIST test digit", examples_per_page=20)
-            picker = gr.Dropdown(choices(ctx.engines), value=engine.name, label="Model", elem_id="model-picker",
-                                 info="Its code, sliders and pictures are yours alone: other visitors keep theirs.")
+                                label=L("Or pick a real MNIST test digit"), examples_per_page=20)
+            picker = gr.Dropdown(choices(ctx.engines), value=engine.name, label=L("Model"), elem_id="model-picker",
+                                 info=L("Its code, sliders and pictures are yours alone: other visitors keep theirs."))
         with gr.Column(scale=1, min_width=320):  # the pictures with the sliders right under them
             with gr.Row():  # captions above the pictures: a label drawn on a picture would hide its top rows
-                gr.Markdown("**What the encoder sees**", elem_classes="caption")
-                gr.Markdown("**What the decoder rebuilds**", elem_classes="caption")
+                gr.Markdown(L("**What the encoder sees**"), elem_classes="caption")
+                gr.Markdown(L("**What the decoder rebuilds**"), elem_classes="caption")
             with gr.Row():
-                model_input = gr.Image(label="What the encoder sees", show_label=False, format="png",
+                model_input = gr.Image(first[0], label=L("What the encoder sees"), show_label=False, format="png",
                                        interactive=False, elem_classes="pixelated", buttons=["download"],
                                        elem_id="model-input")
-                recon = gr.Image(label="What the decoder rebuilds", show_label=False, format="png",
+                recon = gr.Image(first[1], label=L("What the decoder rebuilds"), show_label=False, format="png",
                                  interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
-            message = gr.Markdown(START, elem_classes="status", elem_id="message")
+            message = gr.Markdown(first[4], elem_classes="status", elem_id="message")
             with gr.Row(equal_height=True):
-                steering = gr.Markdown(steer(d), elem_classes="steer")
-                reset = gr.Button("Reset to the encoded code", variant="secondary", size="sm", elem_id="reset",
+                steering = gr.Markdown(steer(d, L), elem_classes="steer")
+                reset = gr.Button(L("Reset to the encoded code"), variant="secondary", size="sm", elem_id="reset",
                                   scale=0, min_width=200)
-            sliders = LatentSliders(h.slider_values(engine.stats.mean.numpy()), low=engine.low.tolist(),
+            sliders = LatentSliders(first[6], low=engine.low.tolist(),
                                     high=engine.high.tolist(), order=engine.by_importance,
-                                    shown=min(TOP_SLIDERS, d), label="code",
+                                    shown=min(TOP_SLIDERS, d), label=L("code"),
                                     elem_id="sliders", decoder_url=h.decoders[engine.name], target="recon")
-    gr.Markdown("Left picture: your digit made MNIST-like (28×28 pixels, white ink on black, centred), which is "
-                "what the encoder reads. Right: the picture the decoder draws from the code's numbers alone.\n\n"
-                "### The code\nEach bar is one number of the code (blue above zero, orange below); the grey band "
-                "is where that number usually lies for MNIST digits (mean ± one standard deviation). The square "
-                "shows the same numbers as a grid, coloured by the key below it.")
-    code_html = gr.HTML(elem_id="code-chart")
-    code_numbers = gr.Textbox(label="The code as numbers (copy them, or send them to /decode)", lines=2,
+    gr.Markdown(L(EXPLAIN))
+    code_html = gr.HTML(first[2], elem_id="code-chart")
+    code_numbers = gr.Textbox(first[3], label=L("The code as numbers (copy them to decode them elsewhere)"), lines=2,
                               max_lines=6, buttons=["copy"], interactive=False, elem_id="code-numbers")
 
     shown_outputs = [model_input, recon, code_html, code_numbers, message, encoded, sliders, current]

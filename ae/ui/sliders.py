@@ -8,6 +8,7 @@ API call's new session copied the configuration of each of the 64 sliders on the
 
 import gradio as gr
 
+from ae.i18n import LANGUAGES, t
 from ae.ui import static
 
 # ${...} is evaluated by the page with the component's props in scope (low, high, order, shown). The
@@ -16,18 +17,24 @@ from ae.ui import static
 # Chrome's profiler: ~14 ms of DOM diffing per move when the markup carried the 64 values). The values
 # are put into the inputs by static/sliders.js. Each slider is a <label id="dim-D">, so tests and people
 # can find dimension D by its number.
-_SLIDER = """<label class="dim" id="dim-${d}" title="dimension ${d}: ${low[d]} to ${high[d]}">
-<span class="name">dim ${d}</span>
+# The words come from the `words` prop in the page's language (navigator.language: ae/ui/static/language.js).
+_W = "(words[navigator.language] ?? words.en)"
+_SLIDER = """<label class="dim" id="dim-${d}" title="${W.dimension} ${d}: ${low[d]} … ${high[d]}">
+<span class="name">${W.dim} ${d}</span>
 <input type="range" min="${low[d]}" max="${high[d]}" step="0.001" data-dim="${d}"
- aria-label="dimension ${d} of the code">
-<output></output></label>"""
+ aria-label="${W.dimension} ${d}">
+<output></output></label>""".replace("W.", _W + ".")
 
 TEMPLATE = (
     '<div class="latent-sliders">'
     '<div class="grid">${order.slice(0, shown).map(d => `' + _SLIDER + '`).join("")}</div>'
-    '${order.length > shown ? `<details><summary>The other ${order.length - shown} dimensions</summary>'
+    '${order.length > shown ? `<details><summary>${' + _W + '.others.replace("{n}", order.length - shown)}</summary>'
     '<div class="grid">${order.slice(shown).map(d => `' + _SLIDER + '`).join("")}</div></details>` : ""}</div>'
 )
+
+
+WORDS = {language: {"dim": t("dim", language), "dimension": t("dimension", language),
+                    "others": t("The other {n} dimensions", language)} for language in LANGUAGES}
 
 
 class LatentSliders(gr.HTML):
@@ -45,7 +52,8 @@ class LatentSliders(gr.HTML):
         super().__init__(
             value=value, html_template=TEMPLATE, js_on_load=static("decoder.js") + static("sliders.js"),
             head=f"<style>{static('sliders.css')}</style>",
-            low=low, high=high, order=order, shown=shown, decoder_url=decoder_url, target=target, **kwargs,
+            low=low, high=high, order=order, shown=shown, decoder_url=decoder_url, target=target, words=WORDS,
+            **kwargs,
         )
 
     def preprocess(self, payload):

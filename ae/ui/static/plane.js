@@ -15,6 +15,7 @@ document.addEventListener('pointermove', (e) => {
   const fx = (e.clientX - box.left) / box.width, fy = (e.clientY - box.top) / box.height;
   const code = [props.lo[0] + fx * (props.hi[0] - props.lo[0]), props.hi[1] - fy * (props.hi[1] - props.lo[1])];
   paint(canvas, decoder.side, decode(decoder, code));
-  said.textContent = `under the pointer: (${code[0].toFixed(2)}, ${code[1].toFixed(2)})`;
+  const under = (props.words?.[navigator.language] ?? {}).under ?? 'under the pointer:';  // in the page's language
+  said.textContent = `${under} (${code[0].toFixed(2)}, ${code[1].toFixed(2)})`;
 });
 element.decodeHere = (code) => (decoder ? Array.from(decode(decoder, code)) : null);  // for the browser tests
