@@ -1,11 +1,15 @@
 """Explain a dimension: which numbers of the current digit's code change its picture most, each swept from -2 to
 +2 standard deviations around the digit's own code, with a heat map of the pixels it moves. `build(ctx)`."""
 
+from collections.abc import Callable
+
 import gradio as gr
 import numpy as np
 import torch
 from gradio import FileData
 
+from ae import i18n
+from ae.i18n import CHINESE, ENGLISH, L, both, speaking, t
 from ae.inference import Engine, Engines
 from ae.latent import rank_dimensions, sweep_heat, sweep_offsets
 from ae.ui.api import as_file
@@ -16,12 +20,13 @@ from ae.ui.render import data_uri, grid_image, heat_image, png_uri
 
 SHOWN = 8  # rows on the page: the dimensions that change the picture most
 STEPS, SPAN = 7, 2.0  # decodes a row, from -SPAN to +SPAN standard deviations of the dimension
+SCALE = 4  # each decode and heat map 112 px wide (28 x 4)
 WAITING = "Draw, upload or pick a digit in the first tab; its code's most telling numbers are swept here."
-EXPLAIN = f"""### What does one number of the code do?
+EXPLAIN = """### What does one number of the code do?
 Each row takes **your digit's code** (the middle picture) and moves **one** of its numbers from
-−{SPAN:g} to +{SPAN:g} of that number's usual spread (its standard deviation over MNIST's codes), the others
+−{span} to +{span} of that number's usual spread (its standard deviation over MNIST's codes), the others
 held; the heat map on the right shows *where* the picture changes (black: not at all, pale yellow: the
-most). The rows are the {SHOWN} numbers that change your digit's picture most, **measured** (the mean change
+most). The rows are the {shown} numbers that change your digit's picture most, **measured** (the mean change
 of the pixels across the row), so the order is different for every digit.
 
 - A plain **autoencoder** is trained only to rebuild its input, so nothing asks its numbers to mean one thing
@@ -38,6 +43,19 @@ of the pixels across the row), so the order is different for every digit.
 Pick another model in the first tab to compare them on the same digit."""
 
 
+def in_both_languages(make: Callable[[], str]):
+    """What make() says (a view's first picture in HTML, a table in Markdown), made once in English and once in
+    Chinese, as a text of the page that the browser shows in the page's language (a component's value=)."""
+    with speaking(ENGLISH):
+        english = make()
+    with speaking(CHINESE):
+        chinese = make()
+    text = L(english)  # the key of the English; its Chinese set below (not a template of the table)
+    i18n.USED.discard(english)
+    i18n._BUILT[i18n.key(english)] = (english, chinese)
+    return text
+
+
 def explain_rows(engine: Engine, x: np.ndarray, limit: int | None = None) -> list[dict]:
     """The dimensions of a (28, 28) model input's code by how much sweeping each changes its picture, most first:
     each {dimension, change, row (STEPS, 28, 28), heat (28, 28)}; at most `limit` of them."""
@@ -50,22 +68,25 @@ def explain_rows(engine: Engine, x: np.ndarray, limit: int | None = None) -> lis
 
 
 def rows_html(engine: Engine, explained: list[dict]) -> str:
-    """HTML: a table row per explained dimension, its decodes across the sweep and its heat map."""
+    """HTML: a table row per explained dimension, its decodes across the sweep and its heat map (words in the
+    visitor's language)."""
     offsets = sweep_offsets(STEPS, SPAN).tolist()
-    head = "".join(f"<th>{'your code' if o == 0 else f'{o:+.2g} σ'}</th>" for o in offsets)
+    head = "".join(f"<th>{t('your code') if o == 0 else f'{o:+.2g} σ'}</th>" for o in offsets)
     body = []
     for e in explained:
-        cells = "".join(f'<td><img class="digit" src="{data_uri(x, 2)}" alt="dimension {e["dimension"]} '
-                        f'at {o:+.2g} std"></td>' for x, o in zip(e["row"], offsets, strict=True))
-        heat = png_uri(heat_image(e["heat"], 2))
-        body.append(f'<tr class="dimension-row"><th>number {e["dimension"]}<div class="change">change '
-                    f'{e["change"]:.4f}</div></th>{cells}<td><img class="heat" src="{heat}"'
-                    f' alt="where dimension {e["dimension"]} changes the picture"><div class="change">up to '
-                    f'{float(e["heat"].max()):.2f}</div></td></tr>')
-    note = (f"<p>{engine.name}: {min(len(explained), SHOWN)} of its {engine.code_size} numbers, the most telling "
-            f"first (change: mean pixel change across the row, pixels 0-1).</p>")
-    return (note + f'<table class="dimensions"><tr><th>dimension</th>{head}<th>where it changes</th></tr>'
-            + "".join(body) + "</table>")
+        d, change, most = e["dimension"], f"{e['change']:.4f}", f"{float(e['heat'].max()):.2f}"
+        cells = "".join(f'<td><img class="digit" src="{data_uri(x, SCALE)}" alt="'
+                        f'{t("number {d} at {offset} standard deviations", d=d, offset=f"{o:+.2g}")}"></td>'
+                        for x, o in zip(e["row"], offsets, strict=True))
+        heat = png_uri(heat_image(e["heat"], SCALE))
+        body.append(f'<tr class="dimension-row"><th>{t("number {d}", d=d)}<div class="change">'
+                    f'{t("change {change}", change=change)}</div></th>{cells}<td><img class="heat" '
+                    f'src="{heat}" alt="{t("where number {d} changes the picture", d=d)}"><div class="change">'
+                    f'{t("up to {most}", most=most)}</div></td></tr>')
+    note = t("{model}: {shown} of its {size} numbers, the most telling first (change: the mean pixel change across "
+             "the row, pixels 0-1).", model=engine.name, shown=min(len(explained), SHOWN), size=engine.code_size)
+    return (f"<p>{note}</p>" + f'<table class="dimensions"><tr><th>{t("number of the code")}</th>{head}'
+            f'<th>{t("where it changes")}</th></tr>' + "".join(body) + "</table>")
 
 
 def explained_for_api(engines: Engines, trusted: tuple, image, model: str | None = None) -> list[dict]:
@@ -76,6 +97,14 @@ def explained_for_api(engines: Engines, trusted: tuple, image, model: str | None
             for e in explain_rows(engine, model_input(image, trusted))]
 
 
+API = ("One image of a digit (and a model name) -> each number of its code (at most the 64 widest), ranked by how "
+       "much moving it from -{span} to +{span} standard deviations changes the decoded picture: dimension, change "
+       "(mean absolute pixel change, 0-1), row (a PNG of the {steps} decodes side by side, the middle one the "
+       "image's own code's). model: the name of one of /models (default: the served one).")
+API = ("One image of a digit (and a model name) -> each number of its code (at most the 64 widest), ranked by how "
+       "much moving it from -{span} to +{span} standard deviations changes the decoded picture: dimension, change "
+       "(mean absolute pixel change, 0-1), row (a PNG of the {steps} decodes side by side, the middle one the "
+       "image's own code's). model: the name of one of /models (default: the served one).")
 explained = for_api("dimensions")(explained_for_api)
 ENDPOINTS = ("dimensions",)  # the api_names build registers: the first-launch page answers them
 
@@ -83,14 +112,17 @@ ENDPOINTS = ("dimensions",)  # the api_names build registers: the first-launch p
 def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its /dimensions endpoint."""
     engines, trusted = ctx.engines, ctx.trusted
-    gr.Markdown(EXPLAIN)
-    shown = gr.HTML(f"<p>{WAITING}</p>", elem_id="dimensions-rows")
+    gr.Markdown(L(EXPLAIN, span=f"{SPAN:g}", shown=SHOWN))
 
     def show(x, name=None) -> str:
         if x is None:
-            return f"<p>{WAITING}</p>"
+            return f"<p>{t(WAITING)}</p>"
         engine = engines.get(name)
         return rows_html(engine, explain_rows(engine, x, SHOWN))
+
+    # the rows of the first digit under the served model, made as the page is built: there before any input
+    first = in_both_languages(lambda: show(ctx.first)) if ctx.first is not None else L(WAITING)
+    shown = gr.HTML(first, elem_id="dimensions-rows")
 
     gr.on([ctx.current.change, ctx.chosen.change],
           on_page("dimensions view", lambda message: f"<p>⚠️ {message}</p>")(show), [ctx.current, ctx.chosen], shown,
@@ -100,8 +132,4 @@ def build(ctx: Context) -> None:
         return explained(engines, trusted, image, model)
 
     gr.api(dimensions, api_name="dimensions", concurrency_limit=4,
-           api_description="One image of a digit (and a model name) -> each number of its code (at most the 64 "
-                           f"widest), ranked by how much moving it from -{SPAN:g} to +{SPAN:g} standard deviations "
-                           "changes the decoded picture: {dimension, change (mean absolute pixel change, 0-1), row "
-                           f"(a PNG of the {STEPS} decodes side by side, the middle one the image's own code's)}}. "
-                           "model: the name of one of /models (default: the served one).")
+           api_description=both(API, span=f"{SPAN:g}", steps=STEPS))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ae import artifacts, lab
 from ae.checkpoint import CheckpointError
+from ae.i18n import L, t, translate
 from ae.inference import Engine, Engines
 from ae.jobs import FINISHED, OnDemand
 from ae.lab import PRESETS, RANGES, LabSettings, check_settings, command_for, estimate_seconds
@@ -26,6 +27,7 @@ from ae.models import models_from
 from ae.preprocess import InputError
 from ae.ui.api import saved_file, saved_png
 from ae.ui.checks import choice, number
+from ae.ui.dimensions import in_both_languages
 from ae.ui.errors import on_page
 from ae.ui.explore import choice_label, choices
 from ae.ui.inputs import uploaded
@@ -34,8 +36,8 @@ from ae.visitors import YOURS, check_servable, owner
 
 POLL_SECONDS = 0.3  # the page asks for news this often while a run is queued or running
 TRAIN, TEST = "rgb(37,99,235)", "rgb(234,88,12)"
-SCATTER_CAPTION = ("<p><b>Where test digits land in the 2-number code</b>, one dot each, coloured by digit: watch the "
-                   "classes pull apart as it learns.</p>")
+SCATTER_CAPTION = ("<b>Where test digits land in the 2-number code</b>, one dot each, coloured by digit: watch the "
+                   "classes pull apart as it learns.")
 FIELDS = ("kind", "code_size", "hidden", "digits", "epochs", "lr_power", "schedule", "noise", "code_activation",
           "beta", "seed", "batch_size")  # the page's inputs, in order; lr_power is log10 of the learning rate
 LR_POWER = (math.log10(RANGES["lr"][0]), math.log10(RANGES["lr"][1]))
@@ -47,20 +49,35 @@ test digits, and for a 2-number code where 1,000 test digits land. **Stop** ends
 it is. When the run ends, the model is **your model** in the Model menu of the first tab, so every view can
 use it, and you can download it with the command that rebuilds it."""
 MEANINGS = {
-    "kind": "autoencoder (the tutorial's), vae (a variational one: codes pulled towards a standard normal) or conv "
-            "(convolutional)",
+    "kind": "a plain autoencoder (the tutorial's), a variational one (its codes pulled towards a standard normal) or "
+            "a convolutional one",
     "code_size": "numbers in the code: 2 can be drawn as a plane; small codes lose detail",
     "hidden": "units in the hidden layer on each side of the code",
     "digits": "training digits (the first N of MNIST's 60,000): few digits invite overfitting",
     "epochs": "passes over the training digits",
     "lr_power": "Adam's learning rate as a power of ten (-3 is 0.001): too high sticks, too low crawls",
-    "schedule": "constant, as the tutorial; or one-cycle: warm up, then decay",
+    "schedule": "constant, as the tutorial has it; or one-cycle: warm up, then decay",
     "noise": "noise added to each training digit (0 = plain autoencoder, above 0 = denoising)",
     "code_activation": "linear code, or ReLU as the tutorial has it (ReLU can leave numbers stuck at 0)",
     "beta": "a VAE's weight on its KL term: 1 is the ELBO; more gives a smoother code and blurrier digits",
     "seed": "the same seed and settings give the same weights on the CPU",
     "batch_size": "digits per Adam step",
 }
+LABELS = {"kind": "model kind", "code_size": "code size", "hidden": "hidden width", "digits": "training digits",
+          "epochs": "epochs", "lr_power": "learning rate (power of ten)", "schedule": "schedule",
+          "noise": "denoising noise", "code_activation": "code activation", "beta": "β (VAE only)", "seed": "seed",
+          "batch_size": "batch size"}
+KIND_NAMES = {"autoencoder": "autoencoder", "vae": "variational (VAE)", "conv": "convolutional"}
+SCHEDULE_NAMES = {"constant": "constant", "onecycle": "one-cycle"}
+ACTIVATION_NAMES = {"linear": "linear", "relu": "ReLU, as the tutorial"}
+PRESET_NAMES = {"over-compression": "Over-compression", "overfitting": "Overfitting",
+                "lr-too-high": "Learning rate too high", "lr-too-low": "Learning rate too low",
+                "tutorial": "The tutorial's recipe", "shipped": "How the app's model was trained"}
+IDLE = "Press **Train** to start."
+NO_CURVE = "The curve appears with the first step."
+READY = ("**Ready.** Press **Train** to train a new model with the settings on the right, for about the time above. "
+         "As it learns, its curves fill the chart below and the 8 test digits come back sharper; when it ends, it is "
+         "your model in every view.")
 
 
 def lr_of_power(power) -> float:
@@ -92,10 +109,12 @@ def page_values(settings: LabSettings) -> list:
 
 
 def estimate_line(settings: LabSettings) -> str:
-    work = settings.digits * settings.epochs
-    return (f"**About {estimate_seconds(settings):.0f} s** on this server ({work:,} digit-passes of the "
-            f"{lab.MAX_WORK:,} one run may take; a run stops at {lab.WALL_CLOCK_CAP:g} s) · learning rate "
-            f"{settings.lr:g}")
+    """How long the run would take, in the visitor's language."""
+    return t("**About {seconds} s** on this server ({work} digit-passes of the {most} one run may take; a run stops "
+             "at {cap} s) · learning rate {lr}", seconds=f"{estimate_seconds(settings):.0f}",
+             work=f"{settings.digits * settings.epochs:,}", most=f"{lab.MAX_WORK:,}", cap=f"{lab.WALL_CLOCK_CAP:g}",
+             lr=f"{settings.lr:g}")
+
 
 
 @dataclass
@@ -137,11 +156,11 @@ class Progress:
 
 def curve(p: Progress) -> str:
     if not p.epochs:
-        return "<p>The curve appears with the first step.</p>"
-    train = ("training loss (cross-entropy + β·KL per digit)" if p.settings.get("kind") == "vae"
-             else "training loss")
-    return line_plot([(train, TRAIN, p.train), ("test MSE (1,000 test digits)", TEST, p.test)],
-                     xs=p.epochs, x_end=p.settings.get("epochs"))
+        return f"<p>{t(NO_CURVE)}</p>"
+    train = (t("training loss (cross-entropy + β·KL per digit)") if p.settings.get("kind") == "vae"
+             else t("training loss"))
+    return line_plot([(train, TRAIN, p.train), (t("test MSE (1,000 test digits)"), TEST, p.test)],
+                     xs=p.epochs, x_end=p.settings.get("epochs"), x_label=t("epoch"), y_label=t("MSE (log scale)"))
 
 
 def pictures(p: Progress) -> str | None:
@@ -153,27 +172,32 @@ def pictures(p: Progress) -> str | None:
 
 
 def status_line(state: str, status, p: Progress) -> str:
+    """Where the visitor's run is, in their language (the page asks several times a second)."""
     if state == "queued":
-        return (f"⏳ **Waiting: number {status.place} in the queue**, about {status.wait_seconds:.0f} s to wait "
-                f"(this server trains one run at a time), then about {status.estimate_seconds:.0f} s to train.")
+        return t("⏳ **Waiting: number {place} in the queue**, about {wait} s to wait (this server trains one run at a "
+                 "time), then about {train} s to train.", place=status.place, wait=f"{status.wait_seconds:.0f}",
+                 train=f"{status.estimate_seconds:.0f}")
     if state == "running" and p.inputs is None:
-        return "⚙️ **Starting**: the training process is getting ready (a few seconds when it starts cold)."
+        return t("⚙️ **Starting**: the training process is getting ready (a few seconds when it starts cold).")
     if state == "running":
-        done = f", epoch {p.epochs[-1]:.2f} of {p.settings.get('epochs')}" if p.epochs else ""
-        last = f" · test MSE {p.test[-1]:.4f}" if p.test else ""
-        return f"🏃 **Training**: {status.elapsed_seconds:.0f} s of about {status.estimate_seconds:.0f}{done}{last}"
+        line = t("🏃 **Training**: {elapsed} s of about {estimate}", elapsed=f"{status.elapsed_seconds:.0f}",
+                 estimate=f"{status.estimate_seconds:.0f}")
+        if p.epochs:
+            line += t(", epoch {epoch} of {epochs}", epoch=f"{p.epochs[-1]:.2f}", epochs=p.settings.get("epochs"))
+        return line + (t(" · test MSE {mse}", mse=f"{p.test[-1]:.4f}") if p.test else "")
     if state == "failed":
-        return f"⚠️ The run failed: {status.error}"
+        return t("⚠️ The run failed: {error}", error=translate(str(status.error)))
     end = p.end or {}
-    why = {"stopped": "You stopped it"}.get(end.get("stopped"), f"It hit {end.get('stopped')}") \
-        if end.get("stopped") else "Done"
-    mse = f" Test MSE {end['test_mse']:.4f}." if isinstance(end.get("test_mse"), float) else ""
-    return (f"✅ **{why}** after {end.get('seconds', 0):.1f} s.{mse} It is now **your model**: pick \"your model\" "
-            "in the Model menu of the first tab, and the other views follow.")
+    stopped = end.get("stopped")
+    why = (t("You stopped it") if stopped == "stopped" else t("It hit {limit}", limit=translate(str(stopped)))
+           if stopped else t("Done"))
+    mse = t(" Test MSE {mse}.", mse=f"{end['test_mse']:.4f}") if isinstance(end.get("test_mse"), float) else ""
+    return t("✅ **{why}** after {seconds} s.{mse} It is now **your model**: pick \"your model\" in the Model menu of "
+             "the first tab, and the other views follow.", why=why, seconds=f"{end.get('seconds', 0):.1f}", mse=mse)
 
 
 def yours_choice(engine: Engine) -> tuple[str, str]:
-    return choice_label(engine).replace(YOURS, "your model", 1), YOURS
+    return choice_label(engine).replace(YOURS, t("your model"), 1), YOURS
 
 
 class Runs:
@@ -237,7 +261,8 @@ class Handlers:
         settings = preset.settings
         if self.available and settings.digits > self.available:  # a server with fewer digits: as many as it has
             settings = lab.with_changes(settings, digits=self.available)
-        return (*page_values(settings), f"**{name}**: {preset.meaning}. " + estimate_line(settings))
+        shown = f"**{t(PRESET_NAMES.get(name, name))}**: {t(preset.meaning)}. "
+        return (*page_values(settings), shown + estimate_line(settings))
 
     def no_preset(self, message: str) -> tuple:
         return (*[gr.skip()] * len(FIELDS), f"⚠️ {message}")
@@ -276,17 +301,17 @@ class Handlers:
         """News of the visitor's run, redrawn; at its end, the model becomes theirs (once)."""
         p = self.runs.get(owner())
         if p is None:
-            return ("Press **Train** to start.", *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
+            return (t(IDLE), *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
         jobs = self.jobs.get()
         with p.lock:
             try:
                 status = jobs.status(p.job)
                 new, p.cursor = jobs.messages(p.job, p.cursor)
             except InputError as e:  # the run was dropped long ago
-                return (f"⚠️ {e}", *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
+                return (f"⚠️ {translate(str(e))}", *[gr.skip()] * 3, gr.Timer(active=False), *[gr.skip()] * 4)
             changed = any([p.take(m) for m in new])
             drawn = (curve(p) if changed else gr.skip(), pictures(p) if changed else gr.skip(),
-                     SCATTER_CAPTION + code_scatter(p.codes, p.labels) if p.codes is not None and changed
+                     f"<p>{t(SCATTER_CAPTION)}</p>" + code_scatter(p.codes, p.labels) if p.codes is not None and changed
                      else gr.skip())
             if status.state not in FINISHED:
                 return (status_line(status.state, status, p), *drawn, gr.Timer(active=True), *[gr.skip()] * 4)
@@ -295,7 +320,7 @@ class Handlers:
                 return (status_line("failed", status, p), *drawn, off, *[gr.skip()] * 4)
             blob = jobs.result(p.job)
             if blob is None:  # stopped while it waited
-                return ("⏹ Stopped while waiting.", *drawn, off, *[gr.skip()] * 4)
+                return (t("⏹ Stopped while waiting."), *drawn, off, *[gr.skip()] * 4)
             if p.adopted:  # told already (a second tick, or a call by hand)
                 return (status_line(status.state, status, p), *drawn, off, *[gr.skip()] * 4)
             p.adopted = True
@@ -329,19 +354,20 @@ class Handlers:
     def _stop(self) -> str:
         p = self.runs.get(owner())
         if p is None:
-            return "No run to stop."
+            return t("No run to stop.")
         jobs = self.jobs.get()
         if jobs.status(p.job).state in FINISHED:
-            return "Nothing to stop: the run has ended."
+            return t("Nothing to stop: the run has ended.")
         jobs.stop(p.job)
-        return "⏹ Stopping: the model is kept as it is now."
+        return t("⏹ Stopping: the model is kept as it is now.")
 
     def _load(self, payload) -> tuple:
         """An uploaded checkpoint (this tab's download, or any autoencoder checkpoint) becomes your model."""
         if not isinstance(payload, dict):
             raise InputError("Choose a .safetensors checkpoint to load.")
         engine = self.adopt(uploaded(payload).getvalue())
-        return (f"✅ Loaded: {engine.describe()}. It is now **your model** in the Model menu of the first tab.",
+        return (t("✅ Loaded: {model}. It is now **your model** in the Model menu of the first tab.",
+                  model=engine.describe()),
                 self.picker(engine), time.monotonic_ns())
 
 
@@ -351,58 +377,59 @@ ENDPOINTS = ("lab_estimate", "lab_train", "lab_poll", "lab_stop", "lab_load")
 def build(ctx) -> None:
     """Add the view (inside the tab being built)."""
     if ctx.lab is None or ctx.picker is None:
-        gr.Markdown("Training is not offered by this server.")
+        gr.Markdown(L("Training is not offered by this server."))
         return
     available = ctx.lab_digits  # 0: the view is there, and Train says what the server lacks
     h = Handlers(ctx.engines, ctx.lab, available, choices(ctx.engines))
     most = available or RANGES["digits"][1]
     default = LabSettings(digits=min(LabSettings.digits, most))
-    gr.Markdown(EXPLAIN + ("" if available else f"\n\n⚠️ {NO_DATA}"))
+    gr.Markdown(L(EXPLAIN))
+    if not available:
+        gr.Markdown(L(NO_DATA))
     with gr.Row(elem_classes="presets"):
-        preset_buttons = [(name, gr.Button(name, size="sm", elem_id=f"preset-{name}")) for name in PRESETS]
+        preset_buttons = [(name, gr.Button(L(PRESET_NAMES.get(name, name)), size="sm", elem_id=f"preset-{name}"))
+                          for name in PRESETS]
     with gr.Row(equal_height=False):  # Train above both columns: near the curve, and first on a phone
         with gr.Column(scale=3, min_width=300):  # on a phone the estimate takes a line, the buttons the next
-            estimate = gr.Markdown(estimate_line(default), elem_id="lab-estimate")
-        train = gr.Button("Train", variant="primary", elem_id="lab-train", scale=0, min_width=140)
-        stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=0, min_width=100)
+            estimate = gr.Markdown(in_both_languages(lambda: estimate_line(default)), elem_id="lab-estimate")
+        train = gr.Button(L("Train"), variant="primary", elem_id="lab-train", scale=0, min_width=140)
+        stop = gr.Button(L("Stop"), variant="stop", elem_id="lab-stop", scale=0, min_width=100)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):  # what it learns first, the settings beside
-            status = gr.Markdown("Press **Train** to start.", elem_id="lab-status", elem_classes="status")
-            plot = gr.HTML("<p>The curve appears with the first step.</p>", elem_id="lab-curve")
-            gr.Markdown("**8 test digits (top) and what the model rebuilds from them (bottom)**",
+            status = gr.Markdown(L(READY) if available else L(IDLE),  # before any run: what Train will do
+                                 elem_id="lab-status", elem_classes="status")
+            plot = gr.HTML(L(NO_CURVE), elem_id="lab-curve")
+            gr.Markdown(L("**8 test digits (top) and what the model rebuilds from them (bottom)**"),
                         elem_classes="caption")
-            recon = gr.Image(label="test digits and their reconstructions", show_label=False, interactive=False,
+            recon = gr.Image(label=L("test digits and their reconstructions"), show_label=False, interactive=False,
                              format="png", elem_id="lab-recon", elem_classes="pixelated")
             scatter = gr.HTML("", elem_id="lab-scatter")
-            command = gr.Textbox(label="The command that rebuilds your model (same seed: the same weights on the "
-                                       "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)", interactive=False,
+            command = gr.Textbox(label=L("The command that rebuilds your model (same seed: the same weights on the "
+                                         "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)"), interactive=False,
                                  buttons=["copy"], elem_id="lab-command")
-            download = gr.File(label="Your model's checkpoint (load it back here; a plain autoencoder's also serves "
-                                     "with AE_CHECKPOINT=file python app.py)",
+            download = gr.File(label=L("Your model's checkpoint (load it back here; a plain autoencoder's also serves "
+                                       "with AE_CHECKPOINT=file python app.py)"),
                                interactive=False, elem_id="lab-download")
-            checkpoint = gr.File(label="Load a checkpoint as your model (.safetensors, up to 10 MB)",
+            checkpoint = gr.File(label=L("Load a checkpoint as your model (.safetensors, up to 10 MB)"),
                                  file_types=[".safetensors"], type="filepath", elem_id="lab-load")
         with gr.Column(scale=1, min_width=300):
             inputs = {
-                "kind": gr.Dropdown(list(lab.KINDS), value=default.kind, label="model kind"),
-                "code_size": gr.Slider(*RANGES["code_size"], value=default.code_size, step=1, label="code size"),
-                "hidden": gr.Slider(*RANGES["hidden"], value=default.hidden, step=16, label="hidden width"),
-                "digits": gr.Slider(RANGES["digits"][0], most, value=default.digits, step=100,
-                                    label="training digits"),
-                "epochs": gr.Slider(*RANGES["epochs"], value=default.epochs, step=1, label="epochs"),
-                "lr_power": gr.Slider(*LR_POWER, value=page_values(default)[FIELDS.index("lr_power")], step=0.1,
-                                      label="learning rate (power of ten)"),
-                "schedule": gr.Radio(list(lab.SCHEDULES), value=default.schedule, label="schedule"),
-                "noise": gr.Slider(*RANGES["noise"], value=default.noise, step=0.05, label="denoising noise"),
-                "code_activation": gr.Radio(list(lab.CODE_ACTIVATIONS), value=default.code_activation,
-                                            label="code activation"),
-                "beta": gr.Slider(*RANGES["beta"], value=default.beta, step=0.1, label="beta (VAE)"),
-                "seed": gr.Number(default.seed, precision=0, minimum=0, maximum=RANGES["seed"][1], label="seed"),
-                "batch_size": gr.Slider(*RANGES["batch_size"], value=default.batch_size, step=16,
-                                        label="batch size"),
+                "kind": gr.Dropdown([(L(KIND_NAMES[k]), k) for k in lab.KINDS], value=default.kind),
+                "code_size": gr.Slider(*RANGES["code_size"], value=default.code_size, step=1),
+                "hidden": gr.Slider(*RANGES["hidden"], value=default.hidden, step=16),
+                "digits": gr.Slider(RANGES["digits"][0], most, value=default.digits, step=100),
+                "epochs": gr.Slider(*RANGES["epochs"], value=default.epochs, step=1),
+                "lr_power": gr.Slider(*LR_POWER, value=page_values(default)[FIELDS.index("lr_power")], step=0.1),
+                "schedule": gr.Radio([(L(SCHEDULE_NAMES[k]), k) for k in lab.SCHEDULES], value=default.schedule),
+                "noise": gr.Slider(*RANGES["noise"], value=default.noise, step=0.05),
+                "code_activation": gr.Radio([(L(ACTIVATION_NAMES[k]), k) for k in lab.CODE_ACTIVATIONS],
+                                            value=default.code_activation),
+                "beta": gr.Slider(*RANGES["beta"], value=default.beta, step=0.1),
+                "seed": gr.Number(default.seed, precision=0, minimum=0, maximum=RANGES["seed"][1]),
+                "batch_size": gr.Slider(*RANGES["batch_size"], value=default.batch_size, step=16),
             }
             for name, component in inputs.items():
-                component.info = MEANINGS[name]
+                component.label, component.info = L(LABELS[name]), L(MEANINGS[name])
                 component.elem_id = f"lab-{name.replace('_', '-')}"
     timer = gr.Timer(POLL_SECONDS, active=False)
     revision = gr.State(0)  # changes when the visitor's model does: the first tab then shows the new one

@@ -9,6 +9,7 @@ import torch
 from gradio import FileData
 from PIL import Image, ImageDraw
 
+from ae.i18n import CHINESE, ENGLISH, L, both, t
 from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
 from ae.models import Model, encode_one
@@ -17,6 +18,7 @@ from ae.ui import static
 from ae.ui.checks import choice, number
 from ae.ui.components import PageObject
 from ae.ui.context import Context
+from ae.ui.dimensions import in_both_languages
 from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import CLASSES, legend, png_uri, strip
@@ -24,15 +26,17 @@ from ae.ui.render import CLASSES, legend, png_uri, strip
 SIDE = 360  # pixels of each map picture
 SHOWN = 8  # nearest test digits shown by each measure
 MAPS = {"pca": "PCA of the codes (linear)", "tsne": "t-SNE of the codes (keeps neighbourhoods)"}
-WAITING = "<p>Draw, upload or pick a digit in the first tab, or click a dot on a map.</p>"
+WAITING = "Draw, upload or pick a digit in the first tab, or click a dot on a map."
 
 # ${...} is evaluated by the page with the props in scope: the pictures come once, in the page's config; a
-# new value only moves the rings (fractions of the picture's width and height).
-_MAP = """<figure><div class="map-box" data-map="${k}"><img src="${pictures[k]}" alt="${titles[k]}" draggable="false">
-<svg viewBox="0 0 1 1" preserveAspectRatio="none">${value && value[k] ? `<circle cx="${value[k][0]}"
- cy="${value[k][1]}" r="0.03" fill="none" stroke="#dc2626" stroke-width="0.012"/>` : ""}</svg></div>
-<figcaption>${titles[k]}</figcaption></figure>"""
-TEMPLATE = '<div class="latent-maps">${Object.keys(titles).map(k => `' + _MAP + '`).join("")}</div>'
+# new value only moves the rings (fractions of the picture's width and height). Each title is [English, Chinese],
+# shown in the page's language (ae/ui/static/language.js sets the document's).
+_MAP = """<figure><div class="map-box" data-map="${k}"><img src="${pictures[k]}" alt="${titles[k][zh]}"
+ draggable="false"><svg viewBox="0 0 1 1" preserveAspectRatio="none">${value && value[k] ? `<circle
+ cx="${value[k][0]}" cy="${value[k][1]}" r="0.03" fill="none" stroke="#dc2626" stroke-width="0.012"/>` : ""}</svg>
+</div><figcaption>${titles[k][zh]}</figcaption></figure>"""
+TEMPLATE = ('<div class="latent-maps">${((zh) => Object.keys(titles).map(k => `' + _MAP
+            + '`).join(""))(document.documentElement.lang === "zh-CN" ? 1 : 0)}</div>')
 
 
 class MapPictures:
@@ -67,9 +71,9 @@ class LatentMapView(PageObject):
 
     DESCRIPTION = "the rings' places and the picked point"
 
-    def __init__(self, pictures: dict[str, str], **kwargs):
-        super().__init__(value=None, html_template=TEMPLATE, js_on_load=static("latent_map.js"), pictures=pictures,
-                         titles=MAPS, **kwargs)
+    def __init__(self, pictures: dict[str, str], value: dict | None = None, **kwargs):
+        super().__init__(value=value, html_template=TEMPLATE, js_on_load=static("latent_map.js"), pictures=pictures,
+                         titles={k: [t(title, ENGLISH), t(title, CHINESE)] for k, title in MAPS.items()}, **kwargs)
 
 
 def where(m: LatentMap, model: Model, x: np.ndarray) -> dict:
@@ -91,15 +95,26 @@ def neighbours_html(m: LatentMap, position: dict[int, int], found: dict) -> str:
     def row(key: str) -> str:
         items = found[key]
         images = [m.images[position[r["test_index"]]].float().numpy() / 255 for r in items]
-        captions = [f"a {r['label']} · {r['distance']:.2f}" for r in items]
-        return strip(images, captions, scale=2)
+        captions = [t("a {label} · {distance}", label=r["label"], distance=f"{r['distance']:.2f}") for r in items]
+        return strip(images, captions, scale=4)
 
-    return (f"<p><b>Nearest test digits by code</b> (distance between codes)</p>{row('nearest_by_code')}"
-            f"<p><b>Nearest test digits by pixels</b> (distance between the 28×28 pictures)</p>"
-            f"{row('nearest_by_pixels')}<p class='hint'>Where the two rows differ, the code calls digits alike "
-            f"that the pixels do not, or the other way round.</p>")
+    return (f"<p>{t('<b>Nearest test digits by code</b> (distance between codes)')}</p>{row('nearest_by_code')}"
+            f"<p>{t('<b>Nearest test digits by pixels</b> (distance between the 28×28 pictures)')}</p>"
+            f"{row('nearest_by_pixels')}<p class='hint'>"
+            + t("Where the two rows differ, the code calls digits alike that the pixels do not, or the other way "
+                "round.") + "</p>")
 
 
+API = ("An image of a digit -> where its code lands on the stored maps of {count} test digits (pca: exact; tsne: "
+       "the mean place of its nearest test digits by code), and its {shown} nearest test digits by code and by "
+       "pixels (MNIST test index, label, distance).")
+EXPLAIN = """### A map of the latent space
+Each dot is one of {count} MNIST test digits, placed by its {size}-number code under **{model}** (the map's model,
+whichever you picked) squeezed to two dimensions, coloured by what digit it is. **Left, PCA**: the best flat view;
+it shows only {share} of the codes' spread, so the classes overlap. **Right, t-SNE**: it keeps each code's near
+neighbours near, so classes form islands; distances between islands mean little. Your digit is the red ring (on
+t-SNE, at the mean place of its {near} nearest test digits by code, as t-SNE cannot place a new point). **Click a
+dot** to make that test digit your current digit."""
 ENDPOINTS = ("latent_map", "map_click")  # the api_names build registers: the first-launch page answers them
 
 
@@ -109,34 +124,27 @@ def build(ctx: Context) -> None:
     m, current, loader, trusted = ctx.zoo.latent_map, ctx.current, ctx.loader, ctx.trusted
     model = ctx.zoo.model_for(m.model) if m is not None else None
     if model is None:
-        gr.Markdown("The latent map or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
+        gr.Markdown(L("The latent map or its autoencoder is not in weights/ (`python -m ae.build` makes them)."))
         return
     pictures = MapPictures(m)
-    position = {int(t): i for i, t in enumerate(m.index.tolist())}
+    position = {int(j): i for i, j in enumerate(m.index.tolist())}
     agree = m.metrics
-    gr.Markdown(
-        f"### A map of the latent space\nEach dot is one of {len(m):,} MNIST test digits, placed by its "
-        f"{m.codes.shape[1]}-number code under **{model.name}** (the map's model, whichever you picked) "
-        f"squeezed to two"
-        f" dimensions, coloured by what digit it is. **Left, PCA**: "
-        f"the best flat view; it shows only {sum(agree.get('pca_explained_variance', [0, 0])):.0%} of the codes' "
-        f"spread, so the classes overlap. **Right, t-SNE**: it keeps each code's near neighbours near, so classes "
-        f"form islands; distances between islands mean little. Your digit is the red ring (on t-SNE, at the mean "
-        f"place of its {NEIGHBOURS} nearest test digits by code, as t-SNE cannot place a new point). "
-        f"**Click a dot** to make that test digit your current digit.")
+    gr.Markdown(L(EXPLAIN, count=f"{len(m):,}", size=m.codes.shape[1], model=model.name,
+                  share=f"{sum(agree.get('pca_explained_variance', [0, 0])):.0%}", near=NEIGHBOURS))
     gr.HTML(f"<p>{legend()}</p>")
-    with gr.Row():
-        with gr.Column(scale=2):
-            view = LatentMapView({k: png_uri(pictures.picture(k)) for k in MAPS}, elem_id="latent-maps")
-        with gr.Column(scale=1, min_width=300):
-            near = gr.HTML(WAITING, elem_id="latent-neighbours")
 
     def show(x):
         if x is None:
-            return None, WAITING
+            return None, f"<p>{t(WAITING)}</p>"
         found = where(m, model, x)
         rings = {k: [round(v, 4) for v in pictures.to_fractions(k, torch.tensor(found[k]))[0].tolist()] for k in MAPS}
         return rings, neighbours_html(m, position, found)
+
+    # the first digit placed, and its neighbours, as the page is built: there before any input
+    rings = show(ctx.first)[0] if ctx.first is not None else None
+    near_first = in_both_languages(lambda: show(ctx.first)[1]) if ctx.first is not None else L(WAITING)
+    view = LatentMapView({k: png_uri(pictures.picture(k)) for k in MAPS}, value=rings, elem_id="latent-maps")
+    near = gr.HTML(near_first, elem_id="latent-neighbours")
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     current.change(for_api("map view")(show), current, [view, near], **ui)
@@ -147,7 +155,8 @@ def build(ctx: Context) -> None:
                 raise InputError("A click on the map must name the map and the point clicked.")
             k = choice("map", p.get("map"), list(MAPS))
             i = pictures.dot_at(k, number("x", p.get("x"), 0, 1), number("y", p.get("y"), 0, 1))
-            note = f"Test digit #{int(m.index[i])}, a {int(m.labels[i])}, picked on the latent map."
+            note = t("Test digit #{index}, a {label}, picked on the latent map.", index=int(m.index[i]),
+                     label=int(m.labels[i]))
             return loader.show_input(m.images[i].float().numpy() / 255, note, name)
 
         view.click(on_page("map click", loader.cleared)(pick), [view, ctx.chosen], loader.outputs, api_name="map_click",
@@ -160,6 +169,4 @@ def build(ctx: Context) -> None:
         return found
 
     gr.api(latent_map_endpoint, api_name="latent_map", concurrency_limit=4,
-           api_description=f"An image of a digit -> where its code lands on the stored maps of {len(m):,} test "
-                           "digits (pca: exact; tsne: the mean place of its nearest test digits by code), and its "
-                           f"{SHOWN} nearest test digits by code and by pixels (MNIST test index, label, distance).")
+           api_description=both(API, count=f"{len(m):,}", shown=SHOWN))
