@@ -87,6 +87,17 @@ def L(template: str, **values) -> Text:  # noqa: N802 (reads as the marker it is
     return Text(key(english))
 
 
+def in_both_languages(make) -> Text:
+    """What make() says (a view's first picture in HTML, a table in Markdown), made once in English and once in
+    Chinese, as a text of the page that the browser shows in the page's language (a component's value=)."""
+    with speaking(ENGLISH):
+        english = make()
+    with speaking(CHINESE):
+        chinese = make()
+    _BUILT[key(english)] = (english, chinese)
+    return Text(key(english))
+
+
 def tables() -> dict[str, dict[str, str]]:
     """What the page's gr.I18n holds: the key of each text L made, in English and in Chinese (English where the
     table has no translation)."""

@@ -3,9 +3,8 @@ overfitting and hard training. Curves only, from the histories stored with the a
 
 import gradio as gr
 
-from ae.i18n import L, t
+from ae.i18n import L, in_both_languages, t
 from ae.ui.context import Context
-from ae.ui.dimensions import in_both_languages
 from ae.ui.render import line_plot
 
 TRAIN, TEST, OTHER = "rgb(37,99,235)", "rgb(234,88,12)", "rgb(22,163,74)"

@@ -1,15 +1,13 @@
 """Explain a dimension: which numbers of the current digit's code change its picture most, each swept from -2 to
 +2 standard deviations around the digit's own code, with a heat map of the pixels it moves. `build(ctx)`."""
 
-from collections.abc import Callable
 
 import gradio as gr
 import numpy as np
 import torch
 from gradio import FileData
 
-from ae import i18n
-from ae.i18n import CHINESE, ENGLISH, L, both, speaking, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.inference import Engine, Engines
 from ae.latent import rank_dimensions, sweep_heat, sweep_offsets
 from ae.ui.api import as_file
@@ -41,19 +39,6 @@ of the pixels across the row), so the order is different for every digit.
 - A **convolutional** autoencoder's decoder draws with local strokes: its heat maps are often more local.
 
 Pick another model in the first tab to compare them on the same digit."""
-
-
-def in_both_languages(make: Callable[[], str]):
-    """What make() says (a view's first picture in HTML, a table in Markdown), made once in English and once in
-    Chinese, as a text of the page that the browser shows in the page's language (a component's value=)."""
-    with speaking(ENGLISH):
-        english = make()
-    with speaking(CHINESE):
-        chinese = make()
-    text = L(english)  # the key of the English; its Chinese set below (not a template of the table)
-    i18n.USED.discard(english)
-    i18n._BUILT[i18n.key(english)] = (english, chinese)
-    return text
 
 
 def explain_rows(engine: Engine, x: np.ndarray, limit: int | None = None) -> list[dict]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ae import artifacts, lab
 from ae.checkpoint import CheckpointError
-from ae.i18n import L, t, translate
+from ae.i18n import L, in_both_languages, t, translate
 from ae.inference import Engine, Engines
 from ae.jobs import FINISHED, OnDemand
 from ae.lab import PRESETS, RANGES, LabSettings, check_settings, command_for, estimate_seconds
@@ -27,7 +27,6 @@ from ae.models import models_from
 from ae.preprocess import InputError
 from ae.ui.api import saved_file, saved_png
 from ae.ui.checks import choice, number
-from ae.ui.dimensions import in_both_languages
 from ae.ui.errors import on_page
 from ae.ui.explore import choice_label, choices
 from ae.ui.inputs import uploaded

@@ -9,7 +9,7 @@ import torch
 from gradio import FileData
 from PIL import Image, ImageDraw
 
-from ae.i18n import CHINESE, ENGLISH, L, both, t
+from ae.i18n import CHINESE, ENGLISH, L, both, in_both_languages, t
 from ae.latent import plane_extent
 from ae.latent_map import NEIGHBOURS, LatentMap
 from ae.models import Model, encode_one
@@ -18,7 +18,6 @@ from ae.ui import static
 from ae.ui.checks import choice, number
 from ae.ui.components import PageObject
 from ae.ui.context import Context
-from ae.ui.dimensions import in_both_languages
 from ae.ui.errors import for_api, on_page
 from ae.ui.inputs import model_input
 from ae.ui.render import CLASSES, legend, png_uri, strip

@@ -7,12 +7,11 @@ import numpy as np
 import torch
 from gradio import FileData
 
-from ae.i18n import L, both, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.models import reconstruct_one
 from ae.nondigits import NON_DIGITS
 from ae.outliers import FLAG_PERCENTILE, OutlierMeter, part_scores
 from ae.ui.context import Context
-from ae.ui.dimensions import in_both_languages
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import strip
