@@ -195,13 +195,20 @@ def test_the_code_size_endpoints(client, seven):
     _, small = client.predict(handle_file(seven), min(sizes), "autoencoder", api_name="/reconstruct_at_size")
     _, large = client.predict(handle_file(seven), 64, "autoencoder", api_name="/reconstruct_at_size")
     assert large < small  # a real 7 loses more through the smallest code
+    for f in figures:  # the convolutional autoencoder where it was trained (16 and 64 numbers), nothing elsewhere
+        assert (f["conv_test_mse"] is not None) == (f["code_size"] in (16, 64)), f
+    for size in (16, 64):
+        picture, mse = client.predict(handle_file(seven), size, "conv", api_name="/reconstruct_at_size")
+        assert grey(picture).shape == (28, 28) and 0 <= mse < 0.2
 
 
 @pytest.mark.parametrize(("size", "method", "words"), [
     (3, "autoencoder", "code_size must be one of"),
     ("64", "pca", "code_size must be one of"),
     (True, "pca", "code_size must be one of"),
-    (64, "tsne", "method must be 'autoencoder' or 'pca'"),
+    (64, "tsne", "method must be 'autoencoder', 'conv' or 'pca'"),
+    (8, "conv", r"no convolutional autoencoder with 8 numbers; its sizes are \[16, 64\]"),
+    (2, "conv", "no convolutional autoencoder with 2 numbers"),
 ])
 def test_the_code_size_endpoint_refuses_what_it_cannot_do(client, seven, size, method, words):
     with pytest.raises(AppError, match=words):

@@ -7,12 +7,13 @@ import numpy as np
 from gradio import FileData
 
 from ae.classify import classify, table_markdown
+from ae.i18n import L, both, t
 from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
 from ae.ui.render import probability_bars
 
-WAITING = "<p>Draw, upload or pick a digit in the first tab; its code is classified here.</p>"
+WAITING = "Draw, upload or pick a digit in the first tab; its code is classified here."
 
 
 INTRO = """### What the code knows: a classifier on the code
@@ -26,19 +27,23 @@ def explain(metrics: dict) -> str:
     """The view's text around the stored accuracy table; what it says about the table comes from its figures."""
     table = metrics.get("table", [])
     if not table:
-        return "(No accuracy table is stored with this classifier.)"
+        return L("(No accuracy table is stored with this classifier.)")
     few = table[0]
     best = max(table, key=lambda r: r["few_labels"])
     pixels = next((r for r in table if r["features"].startswith("pixels")), None)
-    finding = "" if pixels is None else (
-        f" With only {few['per_class']} labels per class, the **{best['features']}** does best: "
-        f"{best['few_labels']:.1%}, against {pixels['few_labels']:.1%} from the pixels themselves.")
-    return f"""**Accuracy on MNIST's 10,000 test digits**, the same classifier (standardised inputs, logistic
-regression) on each kind of input. With {few['per_class']} labelled digits per class, each figure is the mean ± spread
-over {few['draws']} random draws of them; the autoencoders and PCA still learned from all 60,000 training
+    finding = "" if pixels is None else L(
+        " With only {n} labels per class, the **{best}** does best: {score}, against {pixels} from the pixels "
+        "themselves.", n=few["per_class"], best=best["features"], score=f"{best['few_labels']:.1%}",
+        pixels=f"{pixels['few_labels']:.1%}")
+    return L(ACCURACY, n=few["per_class"], draws=few["draws"], finding=finding, table=table_markdown(table))
+
+
+ACCURACY = """**Accuracy on MNIST's 10,000 test digits**, the same classifier (standardised inputs, logistic
+regression) on each kind of input. With {n} labelled digits per class, each figure is the mean ± spread
+over {draws} random draws of them; the autoencoders and PCA still learned from all 60,000 training
 images, without labels.{finding}
 
-{table_markdown(table)}"""
+{table}"""
 
 
 ENDPOINTS = ("classify",)  # the api_names build registers: the first-launch page answers them
@@ -49,20 +54,22 @@ def build(ctx: Context) -> None:
     c, current, trusted = ctx.zoo.classifier, ctx.current, ctx.trusted
     model = ctx.zoo.model_for(c.model) if c is not None else None
     if model is None:
-        gr.Markdown("The classifier or its autoencoder is not in weights/ (`python -m ae.build` makes them).")
+        gr.Markdown(L("The classifier or its autoencoder is not on this server."))
         return
-    gr.Markdown(INTRO.format(d=model.code_size, name=model.name))
-    result = gr.HTML(WAITING, elem_id="classify-result")
-    gr.Markdown(explain(c.metrics), elem_id="classify-table")
+    gr.Markdown(L(INTRO, d=model.code_size, name=model.name))
 
     def show(x) -> str:
         if x is None:
-            return WAITING
+            return f"<p>{t(WAITING)}</p>"
         p = classify(model, c, x)
         d = int(np.argmax(p))
-        return (f'<div class="prediction"><p>The code says: <b class="digit-guess">{d}</b> '
-                f"({p[d]:.0%} sure)</p>{probability_bars(p)}</div>")
+        said = t("The code says: {digit} ({sure} sure)", digit=f'<b class="digit-guess">{d}</b>', sure=f"{p[d]:.0%}")
+        return f'<div class="prediction"><p>{said}</p>{probability_bars(p)}</div>'
 
+    # its prediction for the first digit, before any input
+    result = gr.HTML(show(ctx.first) if ctx.first is not None else f"<p>{t(WAITING)}</p>", elem_id="classify-result")
+
+    gr.Markdown(explain(c.metrics), elem_id="classify-table")
     current.change(for_api("classify view")(show), current, result, api_visibility="undocumented",
                    show_progress="hidden")
 
@@ -72,5 +79,5 @@ def build(ctx: Context) -> None:
         return {"digit": int(np.argmax(p)), "probabilities": [round(float(v), 6) for v in p]}
 
     gr.api(classify_endpoint, api_name="classify", concurrency_limit=4,
-           api_description="An image of a digit -> the digit a logistic regression reads from the served model's code, "
-                           "and the probability of each digit 0-9 (they sum to 1).")
+           api_description=both("An image of a digit -> the digit a logistic regression reads from the served "
+                                "model's code, and the probability of each digit 0-9 (they sum to 1)."))

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from gradio import FileData
 
+from ae.i18n import L, both, t
 from ae.models import Model
 from ae.noise import KINDS, corrupt, median_filter
 from ae.ui.api import as_file
@@ -17,8 +18,13 @@ from ae.ui.inputs import model_input
 from ae.ui.render import strip, to_image
 
 LIMITS = {"gaussian": 1.0, "salt_pepper": 1.0, "occlusion": 28}  # the largest strength of each kind
-LABELS = {"gaussian": "Gaussian noise (its standard deviation)", "salt_pepper": "salt and pepper (share of pixels)",
-          "occlusion": "a blotted-out block (its side, pixels)"}
+LABELS = {"gaussian": "Strength: the noise's standard deviation", "salt_pepper": "Strength: share of pixels flipped",
+          "occlusion": "Strength: the patch's side, in pixels"}
+NAMES = {"gaussian": "Grain (Gaussian noise)", "salt_pepper": "Salt and pepper", "occlusion": "A covered patch"}
+START = {"gaussian": 0.3, "salt_pepper": 0.2, "occlusion": 10}  # the strength each kind starts at
+CAPTIONS = {"clean": "clean", "noisy": "damaged", "plain autoencoder": "plain autoencoder",
+            "denoising autoencoder": "denoising autoencoder", "median filter": "median filter"}
+WAITING = "Draw, upload or pick a digit in the first tab."
 EXPLAIN = """### Removing noise
 **Denoising by reconstructing**: damage your digit (first tab), then see it rebuilt by the plain
 autoencoder, by a **denoising autoencoder** (the same network trained to turn damaged digits back into clean
@@ -45,28 +51,34 @@ def build(ctx: Context) -> None:
     denoiser, current, trusted = ctx.zoo.denoiser, ctx.current, ctx.trusted
     plain = None if denoiser is None else ctx.zoo.by_size.get(denoiser.code_size)
     if denoiser is None or plain is None:
-        gr.Markdown("The denoising autoencoder or its plain twin is not in weights/ (`python -m ae.build`).")
+        gr.Markdown(L("The denoising autoencoder or its plain twin is not on this server."))
         return
-    gr.Markdown(EXPLAIN + f" The models: **{plain.name}** and **{denoiser.name}**.")
+    gr.Markdown(L(EXPLAIN))
+    gr.Markdown(L("The models: **{plain}** and **{denoiser}**.", plain=plain.name, denoiser=denoiser.name))
     with gr.Row():
-        kind = gr.Radio(list(KINDS), value="gaussian", label="damage", elem_id="noise-kind")
-        strength = gr.Slider(0, 1, value=0.3, step=0.01, label=LABELS["gaussian"], elem_id="noise-strength")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="noise-seed")
-    pictures = gr.HTML("<p>Draw, upload or pick a digit in the first tab.</p>", elem_id="denoise-strip")
+        labels = {k: L(v) for k, v in LABELS.items()}  # made while the page is built: the browser has each one
+        kind = gr.Radio([(L(NAMES[k]), k) for k in KINDS], value="gaussian", label=L("Damage"),
+                        elem_id="noise-kind")
+        strength = gr.Slider(0, 1, value=START["gaussian"], step=0.01, label=labels["gaussian"],
+                             elem_id="noise-strength")
+        seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label=L("Seed"), elem_id="noise-seed")
 
     def show(x, k, s, seed_):
         if x is None:
-            return "<p>Draw, upload or pick a digit in the first tab.</p>"
+            return f"<p>{t(WAITING)}</p>"
         k = choice("damage", k, KINDS)
         out = denoised(plain, denoiser, x, k, number("strength", s, 0, LIMITS[k]), whole("seed", seed_, 0, 2**31 - 1))
-        captions = [name if name == "clean" else f"{name}<br>MSE {np.mean((v - out['clean']) ** 2):.4f}"
+        captions = [t(CAPTIONS[name]) if name == "clean" else
+                    t("{name}<br>MSE {mse}", name=t(CAPTIONS[name]), mse=f"{np.mean((v - out['clean']) ** 2):.4f}")
                     for name, v in out.items()]
-        return strip(list(out.values()), captions)
+        return f'<div class="views2-big">{strip(list(out.values()), captions, scale=4)}</div>'
+
+    first = show(ctx.first, "gaussian", START["gaussian"], 0) if ctx.first is not None else f"<p>{t(WAITING)}</p>"
+    pictures = gr.HTML(first, elem_id="denoise-strip")  # the first digit, damaged and repaired, before any input
 
     def rescale(k):  # each damage has its own range of strength
         k = choice("damage", k, KINDS)
-        return gr.Slider(0, LIMITS[k], value={"gaussian": 0.3, "salt_pepper": 0.2, "occlusion": 10}[k],
-                         step=1 if k == "occlusion" else 0.01, label=LABELS[k])
+        return gr.Slider(0, LIMITS[k], value=START[k], step=1 if k == "occlusion" else 0.01, label=labels[k])
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     kind.change(for_api("damage")(rescale), kind, strength, **ui)
@@ -83,6 +95,7 @@ def build(ctx: Context) -> None:
                                                                    "denoising autoencoder", "median filter"))
 
     gr.api(denoise_endpoint, api_name="denoise", concurrency_limit=4,
-           api_description="An image, a kind of damage ('gaussian' sigma 0-1, 'salt_pepper' fraction 0-1, 'occlusion' "
-                           "block side 0-28), its strength and a seed -> the damaged 28x28 input, the plain "
-                           "autoencoder's reconstruction of it, the denoising autoencoder's, and a median filter's.")
+           api_description=both("An image, a kind of damage ('gaussian' sigma 0-1, 'salt_pepper' fraction 0-1, "
+                                "'occlusion' block side 0-28), its strength and a seed -> the damaged 28x28 input, "
+                                "the plain autoencoder's reconstruction of it, the denoising autoencoder's, and a "
+                                "median filter's."))

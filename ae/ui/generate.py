@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from gradio import FileData
 
+from ae.i18n import L, both, t
 from ae.inference import Engine
 from ae.latent import ClassGaussians, fit_gaussians
 from ae.preprocess import InputError
@@ -44,12 +45,15 @@ def standard_normal(engine: Engine, count: int, seed: int) -> np.ndarray:
     return engine.model.decode(codes).numpy()
 
 
+WHOSE = ("The codes are **{name}**'s ({d} numbers), the model the Gaussians were fitted to; pick **your model** "
+         "in the first tab to generate with a model you trained.")
+
+
 def whose_codes(engine: Engine) -> str:
     if engine.name == YOURS:
-        return (f"The codes are **your model**'s ({engine.code_size} numbers): its Gaussians were fitted to its codes "
-                "of the first 5,000 training digits when you picked it.")
-    return (f"The codes are **{engine.name}**'s ({engine.code_size} numbers), the model the Gaussians were fitted to; "
-            "pick **your model** in the first tab to generate with a model you trained.")
+        return t("The codes are **your model**'s ({d} numbers): its Gaussians were fitted to its codes of the first "
+                 "5,000 training digits when you picked it.", d=engine.code_size)
+    return t(WHOSE, name=engine.name, d=engine.code_size)
 
 
 class OwnGaussians:
@@ -86,16 +90,17 @@ def build(ctx: Context) -> None:
     gaussians = ctx.zoo.gaussians
     model = None if gaussians is None else ctx.zoo.model_for(gaussians.model)
     if model is None:
-        gr.Markdown("The class Gaussians or their model are not in weights/ (`python -m ae.build` makes them).")
+        gr.Markdown(L("The class Gaussians or their model are not on this server."))
         return
     engine = ctx.engines.get(model.name)
     own = OwnGaussians(ctx.engines, ctx.labelled)
-    gr.Markdown(EXPLAIN)
-    whose = gr.Markdown(whose_codes(engine), elem_id="gen-whose")
+    gr.Markdown(L(EXPLAIN))
+    whose = gr.Markdown(L(WHOSE, name=engine.name, d=engine.code_size), elem_id="gen-whose")
     with gr.Row():
-        digit = gr.Dropdown(CLASSES, value="7", label="digit", elem_id="gen-digit")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="gen-seed")
-        temperature = gr.Slider(0, 2, value=1, step=0.05, label="temperature", elem_id="gen-temperature")
+        digit = gr.Dropdown([(L("any digit") if c == "any" else c, c) for c in CLASSES], value="7", label=L("Digit"),
+                            elem_id="gen-digit")
+        seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label=L("Seed"), elem_id="gen-seed")
+        temperature = gr.Slider(0, 2, value=1, step=0.05, label=L("Temperature"), elem_id="gen-temperature")
 
     vae = next((ctx.engines.get(m.name) for m in ctx.zoo.catalogue.models.values() if m.kind == "vae"
                 and m.code_size == VAE_SIZE), None)  # the VAE whose standard normal draws go beside
@@ -109,23 +114,23 @@ def build(ctx: Context) -> None:
 
     first, first_normal, _, first_vae = show("7", 0, 1.0)
     with gr.Row():
-        gr.Markdown("**From the class's Gaussian**", elem_classes="caption")
-        gr.Markdown("**From a standard normal**", elem_classes="caption")
+        gr.Markdown(L("**From the class's Gaussian**"), elem_classes="caption")
+        gr.Markdown(L("**From a standard normal**"), elem_classes="caption")
         if vae is not None:
-            gr.Markdown(f"**From a standard normal, by the VAE {vae.name}**", elem_classes="caption")
+            gr.Markdown(L("**From a standard normal, by the VAE {name}**", name=vae.name), elem_classes="caption")
     with gr.Row():
-        sampled = gr.Image(first, label="from the class's Gaussian", show_label=False, interactive=False, format="png",
-                           elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
-        normal = gr.Image(first_normal, label="from a standard normal", show_label=False, interactive=False,
+        sampled = gr.Image(first, label=L("From the class's Gaussian"), show_label=False, interactive=False,
+                           format="png", elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
+        normal = gr.Image(first_normal, label=L("From a standard normal"), show_label=False, interactive=False,
                           format="png",
                           elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
-        from_vae = gr.Image(first_vae, label="from a standard normal, by the VAE", show_label=False,
+        from_vae = gr.Image(first_vae, label=L("From a standard normal, by the VAE"), show_label=False,
                             interactive=False, format="png", elem_id="gen-vae", elem_classes="pixelated",
                             buttons=["download"], visible=vae is not None)
     if vae is not None:
-        gr.Markdown(f"On the right, the same standard normal codes (same seed) decoded by **{vae.name}**, a "
-                    f"variational autoencoder of {vae.code_size} numbers: it was trained to make its codes fill "
-                    "that very Gaussian, so most draws come out as digits.")
+        gr.Markdown(L("On the right, the same standard normal codes (same seed) decoded by **{name}**, a variational "
+                      "autoencoder of {d} numbers: it was trained to make its codes fill that very Gaussian, so most "
+                      "draws come out as digits.", name=vae.name, d=vae.code_size))
     gr.on([digit.change, seed.change, temperature.release, ctx.chosen.change], for_api("generate view")(show),
           [digit, seed, temperature, ctx.chosen], [sampled, normal, whose, from_vae], api_visibility="undocumented",
           show_progress="hidden")
@@ -139,6 +144,6 @@ def build(ctx: Context) -> None:
         return [as_file(to_image(x, scale=1)) for x in pictures]
 
     gr.api(generate_endpoint, api_name="generate", concurrency_limit=4,
-           api_description="A digit ('0'-'9' or 'any'), a count (1-64), a seed and a temperature (0-3) -> that "
+           api_description=both("A digit ('0'-'9' or 'any'), a count (1-64), a seed and a temperature (0-3) -> that "
                            "many new 28x28 digits decoded from codes drawn from the class's Gaussian; same seed, "
-                           "same digits.")
+                           "same digits."))
