@@ -7,7 +7,7 @@ import numpy as np
 from gradio import FileData
 
 from ae.classify import classify, table_markdown
-from ae.i18n import L, both, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
@@ -67,7 +67,8 @@ def build(ctx: Context) -> None:
         return f'<div class="prediction"><p>{said}</p>{probability_bars(p)}</div>'
 
     # its prediction for the first digit, before any input
-    result = gr.HTML(show(ctx.first) if ctx.first is not None else f"<p>{t(WAITING)}</p>", elem_id="classify-result")
+    result = gr.HTML(in_both_languages(lambda: show(ctx.first) if ctx.first is not None else f"<p>{t(WAITING)}</p>"),
+                     elem_id="classify-result")
 
     gr.Markdown(explain(c.metrics), elem_id="classify-table")
     current.change(for_api("classify view")(show), current, result, api_visibility="undocumented",

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from gradio import FileData
 
-from ae.i18n import L, both, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.models import Model
 from ae.noise import KINDS, corrupt, median_filter
 from ae.ui.api import as_file
@@ -73,7 +73,8 @@ def build(ctx: Context) -> None:
                     for name, v in out.items()]
         return f'<div class="views2-big">{strip(list(out.values()), captions, scale=4)}</div>'
 
-    first = show(ctx.first, "gaussian", START["gaussian"], 0) if ctx.first is not None else f"<p>{t(WAITING)}</p>"
+    first = in_both_languages(lambda: show(ctx.first, "gaussian", START["gaussian"], 0) if ctx.first is not None
+                              else f"<p>{t(WAITING)}</p>")
     pictures = gr.HTML(first, elem_id="denoise-strip")  # the first digit, damaged and repaired, before any input
 
     def rescale(k):  # each damage has its own range of strength

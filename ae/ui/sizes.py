@@ -5,7 +5,7 @@ import gradio as gr
 import numpy as np
 from gradio import FileData
 
-from ae.i18n import L, both, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.inference import Engine
 from ae.models import reconstruct_one
 from ae.preprocess import InputError
@@ -123,7 +123,8 @@ def build(ctx: Context) -> None:
             yours_beside(ctx.engines.get(YOURS), x) if name == YOURS else "")
 
     gr.Markdown(L(EXPLAIN))
-    table = gr.HTML(show(ctx.first), elem_id="sizes-table")  # the first digit at every size, before any input
+    # the first digit at every size, before any input
+    table = gr.HTML(in_both_languages(lambda: show(ctx.first)), elem_id="sizes-table")
     gr.Markdown(L("**Test-set error** (all 10,000 MNIST test digits, the stored figures of each model):"))
     gr.HTML(plot(figures), elem_id="sizes-plot")
     gr.Markdown(L(LEGEND), elem_id="sizes-legend")
