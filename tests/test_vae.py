@@ -247,3 +247,17 @@ def test_the_builder_makes_the_beta_table_from_the_manifest(tmp_path, capsys):
         FILE: {"kind": "betas", "models": ["codes.safetensors"]}}}))
     with pytest.raises(SystemExit, match="codes.safetensors is a codes, not a vae"):
         build(["--data-dir", str(FIXTURES), "--weights-dir", str(tmp_path), "--threads", "1"])
+
+
+def test_the_shipped_beta_table_names_shipped_vaes_and_shows_the_trade_off():
+    rows = beta_table()
+    assert [r["beta"] for r in rows] == [0.25, 1.0, 4.0, 10.0]
+    zoo = load_zoo()
+    for row in rows:
+        model = zoo.catalogue.get(row["name"])
+        assert (model.kind, model.code_size, model.source) == ("vae", 16, row["model"])
+        assert model.checkpoint.model.config.beta == row["beta"]
+    # A heavier KL weight: less information in the code (KL), more reconstruction error.
+    assert [r["kl"] for r in rows] == sorted((r["kl"] for r in rows), reverse=True)
+    assert [r["mse"] for r in rows] == sorted(r["mse"] for r in rows)
+    assert zoo.beta_table.judge["test_accuracy"] > 0.98
