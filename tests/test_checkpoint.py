@@ -225,5 +225,6 @@ def test_a_file_of_an_unknown_kind_is_refused_unread(tmp_path):
     from ae.checkpoint import save_artifact
 
     path = save_artifact(tmp_path / "x.safetensors", "gan", {"w": torch.zeros(2)}, {})
-    with pytest.raises(CheckpointError, match=r"unknown kind 'gan' \(this version loads \['autoencoder', 'classifier'"):
+    with pytest.raises(CheckpointError,
+                       match=r"unknown kind 'gan' \(this version loads \['autoencoder', 'betas', 'classifier'"):
         load(path)
