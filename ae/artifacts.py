@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ae import checkpoint as files
+from ae.beta import BetaTable, _load_beta_table
 from ae.checkpoint import Checkpoint, CheckpointError, Codes, ConvCheckpoint, Run, VAECheckpoint, read_artifact
 from ae.classify import Classifier
 from ae.latent import ClassGaussians
@@ -41,6 +42,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("classifier", Classifier, files._load_classifier, "ae.build:build_classifier", "classifier"),
     Kind("map", LatentMap, files._load_map, "ae.build:build_latent_map", "latent_map"),
     Kind("outliers", OutlierMeter, files._load_outliers, "ae.build:build_outliers", "outliers"),
+    Kind("betas", BetaTable, _load_beta_table, "ae.build:build_betas", "beta_table"),
 )}
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ae.artifacts import KINDS, builder, load
+from ae.beta import BetaTable, save_beta_table
 from ae.checkpoint import (
     WEIGHTS_DIR,
     CheckpointError,
@@ -33,6 +34,7 @@ from ae.checkpoint import (
 )
 from ae.classify import accuracy_table, fit_classifier
 from ae.data import MNISTNotFound, Split, load_mnist
+from ae.judge import CONFIDENT, RECIPE, prior_pictures, sample_quality, train_judge
 from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
 from ae.models import as_model
@@ -82,6 +84,33 @@ def build_vae(entry: dict, out: Path, train: Split, test: Split, device: str) ->
     ckpt.metrics.update(test_negative_elbo=round(float(nelbo.mean()), 3), test_kl=round(float(kl.mean()), 3))
     save_checkpoint(out, ckpt)
     return _figures(ckpt) | {k: ckpt.metrics[k] for k in ("test_negative_elbo", "test_kl")}
+
+
+def build_betas(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """The beta table (ae/beta.py) of the entry's `models` (VAE files, built before it): each one's test figures,
+    and what a judge trained here (ae/judge.py, seeded) makes of `samples` prior draws (seed `seed`) it decodes."""
+    samples, seed = entry.get("samples", 1000), entry.get("seed", 0)
+    judge, accuracy = train_judge(train, test, seed=seed)
+    print(f"  judge: test accuracy {accuracy:.4f}", flush=True)
+    x = test.images.float().div(255).reshape(len(test), -1)
+    rows = []
+    for file in entry["models"]:
+        ckpt = load(out.parent / file)
+        if ckpt.kind != "vae":
+            raise SystemExit(f"error: {out.name}: {file} is a {ckpt.kind}, not a vae")
+        vae = ckpt.model
+        with torch.inference_mode():
+            kl = kl_divergence(*vae.posterior(x))
+            elbo = negative_elbo(vae, x, samples=1, generator=torch.Generator().manual_seed(seed))
+            mse = float(((vae(x).reshape(x.shape) - x) ** 2).mean())
+        quality = sample_quality(judge, prior_pictures(vae, samples, seed))
+        rows.append({"beta": vae.config.beta, "mse": mse, "kl": float(kl.mean()), "elbo": float(elbo.mean()),
+                     **quality, "model": file, "name": as_model(ckpt, file).name})
+    save_beta_table(out, BetaTable(rows, {"recipe": RECIPE, "test_accuracy": accuracy, "samples": samples,
+                                          "seed": seed, "confident": CONFIDENT}))
+    return {"judge_accuracy": round(accuracy, 4)} | {
+        row["name"]: {k: round(row[k], 4) for k in ("mse", "kl", "elbo", "confident_share", "min_class_share",
+                                                    "max_class_share")} for row in rows}
 
 
 def build_conv(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:

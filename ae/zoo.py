@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ae.artifacts import KINDS, load
+from ae.beta import BetaTable
 from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, read_manifest
 from ae.classify import Classifier
 from ae.latent import ClassGaussians
@@ -28,6 +29,7 @@ class Zoo:
     classifier: Classifier | None = None  # digit classes from the served model's codes
     latent_map: LatentMap | None = None  # test digits' codes mapped to 2-d
     outliers: OutlierMeter | None = None  # how unlike MNIST's test digits an input is
+    beta_table: BetaTable | None = None  # 16-number VAEs of several betas: their figures and sample quality
     loaded: dict[str, object] = field(default_factory=dict)  # every artifact loaded, by its file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 

@@ -214,7 +214,7 @@ def test_every_kind_is_declared_once_with_its_loader_builder_and_place_in_the_ap
     from ae.zoo import Zoo
 
     assert set(KINDS) == {"autoencoder", "vae", "conv", "pca", "run", "codes", "gaussians", "classifier", "map",
-                          "outliers"}
+                          "outliers", "betas"}
     for name, kind in KINDS.items():
         assert kind.type.kind == name  # the metadata's kind is the loaded type's
         assert callable(builder(name)) and builder(name).__name__.startswith("build_")
@@ -225,5 +225,6 @@ def test_a_file_of_an_unknown_kind_is_refused_unread(tmp_path):
     from ae.checkpoint import save_artifact
 
     path = save_artifact(tmp_path / "x.safetensors", "gan", {"w": torch.zeros(2)}, {})
-    with pytest.raises(CheckpointError, match=r"unknown kind 'gan' \(this version loads \['autoencoder', 'classifier'"):
+    with pytest.raises(CheckpointError,
+                       match=r"unknown kind 'gan' \(this version loads \['autoencoder', 'betas', 'classifier'"):
         load(path)

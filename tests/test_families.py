@@ -134,6 +134,24 @@ def test_the_vae_decoder_runs_in_the_page_and_the_conv_one_on_the_server(trained
         export_decoder(conv, tmp_path / "conv.safetensors")
 
 
+@pytest.mark.parametrize(("code_size", "parameters"), [(16, 68_721), (64, 219_297)])
+def test_the_conv_layers_halve_the_side_twice_with_fewer_weights_than_the_dense_autoencoder(code_size, parameters):
+    from ae.model import AEConfig, Autoencoder
+
+    conv = ConvAutoencoder(ConvConfig(code_size=code_size, channels=16))
+    x = torch.rand(3, 1, 28, 28)
+    shapes = []
+    for layer in conv.encoder:
+        x = layer(x)
+        shapes.append(tuple(x.shape))
+    assert shapes == [(3, 16, 14, 14), (3, 16, 14, 14), (3, 32, 7, 7), (3, 32, 7, 7), (3, 32 * 7 * 7),
+                      (3, code_size)]
+    assert conv.decode(x).shape == (3, 1, 28, 28)
+    count = sum(p.numel() for p in conv.parameters())
+    dense = sum(p.numel() for p in Autoencoder(AEConfig(code_size=code_size)).parameters())
+    assert count == parameters and count < dense  # the figures docs/benchmarks.md gives
+
+
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     gen = torch.Generator().manual_seed(0)
     mean, logvar = torch.randn(50, 8, generator=gen), torch.randn(50, 8, generator=gen)

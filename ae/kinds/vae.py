@@ -48,7 +48,7 @@ class VAEModel(AutoencoderModel):
 
 @register_model(VAECheckpoint.kind)
 def vae_models(file: str, ckpt: VAECheckpoint, entry: dict) -> list[VAEModel]:
-    """A VAE of beta 1 is named by its code size ("vae-16"); one of another beta by its file ("vae-beta4")."""
+    """A VAE of beta 1 is named by its code size ("vae-16"); one of another beta by its file ("vae-16-beta4")."""
     config = ckpt.model.config
     name = f"vae-{config.code_size}" if config.beta == 1 else (Path(file).stem if file else "vae")
     return [VAEModel(name, ckpt, file)]

@@ -1,0 +1,74 @@
+"""Do drawn codes decode to digits? A judge independent of every autoencoder labels the pictures.
+
+The judge is a small convolutional classifier trained here on MNIST's pixels (seeded, so the same on the same
+torch build); it never sees an autoencoder. Sample quality is read from its labels of pictures decoded from codes
+drawn from a standard normal: the share it labels with confidence of at least 0.9, and each digit's share
+(a generator that draws only a few kinds of digit scores well on the first and badly on the second).
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ae.data import Split
+
+CONFIDENT = 0.9  # the judge's top probability at which a picture counts as a clear digit
+RECIPE = "conv 1-16-32 (5x5, max-pool) -> 128 -> 10 on pixels, 3 epochs, batch 128, Adam 1e-3"
+
+
+def make_judge() -> nn.Module:
+    """(B, 784) or (B, 1, 28, 28) pixels in [0, 1] -> (B, 10) logits."""
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)),
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # (B, 16, 14, 14)
+        nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, 7, 7)
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
+def train_judge(train: Split, test: Split, epochs: int = 3, seed: int = 0) -> tuple[nn.Module, float]:
+    """Train the judge on the training digits; returns it (in eval mode) and its accuracy on the test digits."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)  # the initial weights
+        judge = make_judge()
+    x, y = train.images.reshape(len(train), -1).float() / 255, train.labels
+    opt = torch.optim.Adam(judge.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 128):
+            batch = order[i : i + 128]
+            loss = F.cross_entropy(judge(x[batch]), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    judge.eval()
+    with torch.inference_mode():
+        predicted = label(judge, test.images.reshape(len(test), -1).float() / 255)[0]
+    return judge, float((predicted == test.labels).float().mean())
+
+
+@torch.inference_mode()
+def label(judge: nn.Module, pictures: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, ...) pictures of 784 pixels in [0, 1] -> (N,) labels and (N,) the judge's probability of each label."""
+    flat = pictures.reshape(len(pictures), -1).float()
+    probs = torch.cat([F.softmax(judge(flat[i : i + batch]), 1) for i in range(0, len(flat), batch)])
+    confidence, labels = probs.max(1)
+    return labels, confidence
+
+
+def prior_pictures(network: nn.Module, n: int, seed: int = 0) -> torch.Tensor:
+    """(n, 784) pictures decoded from n codes drawn from N(0, I) with a generator seeded `seed`: the same codes
+    for every network of one code size (a VAE's prior; for a plain autoencoder, a guess at where its codes lie)."""
+    codes = torch.randn(n, network.config.code_size, generator=torch.Generator().manual_seed(seed))
+    with torch.inference_mode():
+        return network.decode(codes).reshape(n, -1)
+
+
+def sample_quality(judge: nn.Module, pictures: torch.Tensor, confident: float = CONFIDENT) -> dict:
+    """The judge's reading of generated pictures: confident_share (labelled with probability >= `confident`),
+    class_shares (each digit's share of the labels, 0-9) and their min_class_share and max_class_share."""
+    labels, confidence = label(judge, pictures)
+    shares = (torch.bincount(labels, minlength=10).double() / len(labels)).tolist()
+    return {"confident_share": float((confidence >= confident).double().mean()), "class_shares": shares,
+            "min_class_share": min(shares), "max_class_share": max(shares)}
