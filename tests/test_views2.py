@@ -1,6 +1,8 @@
 """Code sizes, Generate, Denoise and Classify as built: what each shows before any input (the first digit), the
 convolutional autoencoder's row in Code sizes, the plain names of the kinds of damage, and their Chinese."""
 
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -77,3 +79,21 @@ def test_what_the_handlers_say_is_in_chinese(built):
         said = i18n.t("The code says: {digit} ({sure} sure)", digit="7", sure="90%")
     assert "卷积自编码器" in table and "编码中的数" in table and "autoencoder" not in table
     assert said == "编码说：7（把握 90%）"
+
+
+def test_generate_shows_the_beta_trade_off_with_each_rows_draws():
+    from ae.i18n import CHINESE, speaking
+    from ae.inference import Engines
+    from ae.ui.context import Context
+    from ae.ui.generate import beta_html, beta_rows
+    from ae.zoo import load_zoo
+
+    zoo = load_zoo()
+    rows = beta_rows(Context(zoo, Engines(zoo.catalogue), Path("examples")))
+    assert [row["beta"] for row in rows] == sorted(row["beta"] for row in rows) and len(rows) >= 3
+    assert all(row["pictures"].shape == (8, 28, 28) for row in rows)
+    # a larger beta: a smaller KL and a larger reconstruction error (the trade-off the table shows)
+    assert all(a["kl"] > b["kl"] and a["mse"] < b["mse"] for a, b in zip(rows, rows[1:]))
+    assert beta_html(rows).count("<img") == len(rows)
+    with speaking(CHINESE):
+        assert "抽样" in beta_html(rows)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from gradio import FileData
 
-from ae.i18n import L, both, t
+from ae.i18n import L, both, in_both_languages, t
 from ae.inference import Engine
 from ae.latent import ClassGaussians, fit_gaussians
 from ae.preprocess import InputError
@@ -17,7 +17,7 @@ from ae.ui.api import as_file
 from ae.ui.checks import choice, number, whole
 from ae.ui.context import Context
 from ae.ui.errors import for_api
-from ae.ui.render import grid_image, to_image
+from ae.ui.render import grid_image, png_uri, to_image
 from ae.visitors import YOURS
 
 CLASSES = [str(d) for d in range(10)] + ["any"]
@@ -131,6 +131,9 @@ def build(ctx: Context) -> None:
         gr.Markdown(L("On the right, the same standard normal codes (same seed) decoded by **{name}**, a variational "
                       "autoencoder of {d} numbers: it was trained to make its codes fill that very Gaussian, so most "
                       "draws come out as digits.", name=vae.name, d=vae.code_size))
+    if (table := beta_rows(ctx)) is not None:
+        gr.Markdown(L(BETA))
+        gr.HTML(in_both_languages(lambda: beta_html(table)), elem_id="gen-betas")
     gr.on([digit.change, seed.change, temperature.release, ctx.chosen.change], for_api("generate view")(show),
           [digit, seed, temperature, ctx.chosen], [sampled, normal, whose, from_vae], api_visibility="undocumented",
           show_progress="hidden")
@@ -147,3 +150,37 @@ def build(ctx: Context) -> None:
            api_description=both("A digit ('0'-'9' or 'any'), a count (1-64), a seed and a temperature (0-3) -> that "
                            "many new 28x28 digits decoded from codes drawn from the class's Gaussian; same seed, "
                            "same digits."))
+
+
+BETA = ("### The price of a smooth code: beta\n"
+        "A VAE's loss adds beta × KL, how far each digit's Gaussian code lies from the standard normal. These four "
+        "16-number VAEs differ only in beta. A larger beta packs the codes closer to the standard normal, so more "
+        "draws from it decode to clear digits; the price is detail: the rebuilt digits get blurrier (higher MSE). "
+        "Each row decodes the same 8 standard normal draws.")
+
+
+def beta_rows(ctx: Context) -> list[dict] | None:
+    """The stored beta table's rows whose models this server has, each with its 8 decoded draws (None without)."""
+    if ctx.zoo.beta_table is None:
+        return None
+    rows = [dict(row) for row in ctx.zoo.beta_table.rows if row["name"] in ctx.zoo.catalogue.names()]
+    codes = torch.randn(8, 16, generator=torch.Generator().manual_seed(0))  # (8, 16): the same draws for each row
+    for row in rows:
+        with torch.inference_mode():
+            row["pictures"] = ctx.engines.get(row["name"]).model.decode(codes).numpy().reshape(-1, 28, 28)
+    return rows or None
+
+
+def beta_html(rows: list[dict]) -> str:
+    """The beta table: each row's figures and its 8 decoded draws."""
+    head = "<th>β</th>" + "".join(f"<th>{t(h)}</th>" for h in (
+        "test MSE", "KL (nats)", "-ELBO (nats)", "clear digits among 1,000 draws", "8 draws"))
+
+    def draws(row) -> str:
+        alt = t("8 digits drawn by the VAE with beta {beta}", beta=f"{row['beta']:g}")
+        return f'<img class="beta-draws" src="{png_uri(grid_image(row["pictures"], 8, scale=2))}" alt="{alt}">'
+
+    body = "".join(f"<tr><td>{row['beta']:g}</td><td>{row['mse']:.4f}</td><td>{row['kl']:.1f}</td>"
+                   f"<td>{row['elbo']:.1f}</td><td>{row['confident_share']:.0%}</td><td>{draws(row)}</td></tr>"
+                   for row in rows)
+    return f'<table class="betas"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
