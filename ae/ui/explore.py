@@ -190,9 +190,10 @@ def build(ctx: Context) -> Context:
             with gr.Row():
                 model_input = gr.Image(label="What the encoder sees", show_label=False, format="png",
                                        interactive=False, elem_classes="pixelated", buttons=["download"],
-                                       elem_id="model-input")
+                                       elem_id="model-input", alt_text="your digit as the encoder sees it, 28×28")
                 recon = gr.Image(label="What the decoder rebuilds", show_label=False, format="png",
-                                 interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
+                                 interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon",
+                                 alt_text="the digit the decoder rebuilds from the code")
             message = gr.Markdown(START, elem_classes="status", elem_id="message")
             with gr.Row(equal_height=True):
                 steering = gr.Markdown(steer(d), elem_classes="steer")

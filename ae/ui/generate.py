@@ -115,13 +115,16 @@ def build(ctx: Context) -> None:
             gr.Markdown(f"**From a standard normal, by the VAE {vae.name}**", elem_classes="caption")
     with gr.Row():
         sampled = gr.Image(first, label="from the class's Gaussian", show_label=False, interactive=False, format="png",
-                           elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
+                           elem_id="gen-grid", elem_classes="pixelated", buttons=["download"],
+                           alt_text="digits decoded from codes drawn from the class's Gaussian")
         normal = gr.Image(first_normal, label="from a standard normal", show_label=False, interactive=False,
                           format="png",
-                          elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
+                          elem_id="gen-normal", elem_classes="pixelated", buttons=["download"],
+                          alt_text="what the autoencoder decodes from codes drawn from a standard normal")
         from_vae = gr.Image(first_vae, label="from a standard normal, by the VAE", show_label=False,
                             interactive=False, format="png", elem_id="gen-vae", elem_classes="pixelated",
-                            buttons=["download"], visible=vae is not None)
+                            buttons=["download"], visible=vae is not None,
+                            alt_text="what the VAE decodes from codes drawn from a standard normal")
     if vae is not None:
         gr.Markdown(f"On the right, the same standard normal codes (same seed) decoded by **{vae.name}**, a "
                     f"variational autoencoder of {vae.code_size} numbers: it was trained to make its codes fill "

@@ -73,7 +73,8 @@ def build(ctx: Context) -> None:
                             elem_id="interp-live")
             morphed = gr.Image(label="decoded at that point of the line", show_label=False, interactive=False,
                                format="png",
-                               elem_classes="pixelated", height=200, elem_id="interp-morphed")
+                               elem_classes="pixelated", height=200, elem_id="interp-morphed",
+                               alt_text="the digit decoded at the chosen point of the line")
 
     def read_second(image):
         return model_input(image, trusted)

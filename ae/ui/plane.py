@@ -82,9 +82,10 @@ def build(ctx: Context) -> None:
     gr.HTML(f"<p>{legend()}</p>")
     with gr.Row():
         grid = gr.Image(plane.grid, label="decoded plane", show_label=False, interactive=False, format="png",
-                        elem_id="plane-grid", elem_classes="pixelated", buttons=[])
+                        elem_id="plane-grid", elem_classes="pixelated", buttons=[],
+                        alt_text="digits decoded on a grid of points of the 2-number plane")
         dots = gr.Image(plane.dots, label="training codes", show_label=False, interactive=False, format="png",
-                        elem_id="plane-dots", buttons=[])
+                        elem_id="plane-dots", buttons=[], alt_text="training digits' codes as dots on the plane")
         with gr.Column(min_width=200):
             gr.HTML("", html_template='<canvas width="28" height="28" class="plane-live"></canvas>'
                     '<div class="coords">Move the pointer over the left picture.</div>',
@@ -92,7 +93,8 @@ def build(ctx: Context) -> None:
                     decoder_url=decoder_url(plane.model), lo=plane.lo, hi=plane.hi)
             gr.Markdown("**Decoded at the chosen point**", elem_classes="caption")
             picked = gr.Image(label="decoded at the chosen point", show_label=False, interactive=False, format="png",
-                              elem_id="plane-picked", elem_classes="pixelated", buttons=[])
+                              elem_id="plane-picked", elem_classes="pixelated", buttons=[],
+                              alt_text="the digit decoded at the chosen point")
             first = gr.Slider(round(plane.lo[0], 2), round(plane.hi[0], 2), value=0.0, step=0.01,
                               label="first number", elem_id="plane-x")
             second = gr.Slider(round(plane.lo[1], 2), round(plane.hi[1], 2), value=0.0, step=0.01,
