@@ -30,7 +30,7 @@ from ae.zoo import load_zoo
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CHECKPOINT = Path(os.environ.get("AE_CHECKPOINT", DEFAULT_PATH))
 DATA_DIR = resolve_data_dir()  # MNIST for the training lab: AE_DATA_DIR, else ./data
-# Train your own second: twelve tabs do not fit in 1280 px, and the ones that do not sit under "More tabs".
+# Train your own second, near the start of the tab bar, which wraps onto more rows rather than hide tabs under a menu.
 VIEWS = [("Draw and steer", "explore", explore), ("Train your own", "lab", lab), ("Code sizes", "sizes", sizes),
          ("2-number plane", "plane", plane), ("Interpolate", "interpolate", interpolate),
          ("Generate", "generate", generate), ("Denoise", "denoise", denoise), ("Classify", "classify", classifier),
@@ -50,7 +50,7 @@ print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.cat
 
 with gr.Blocks(title=page.TITLE) as demo:
     gr.Markdown(page.intro(CTX.served))
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap", elem_id="views"):  # every view's title in sight, at 1280 px or on a phone
         for title, key, view in VIEWS:
             with gr.Tab(title, id=key):
                 CTX = view.build(CTX) or CTX  # the first view adds the visitor's state the others read
