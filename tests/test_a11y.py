@@ -123,3 +123,47 @@ def test_axe_finds_nothing_serious_on_any_tab(browser, server, viewport, locale)
         assert not found, f"axe-core at {viewport['width']}x{viewport['height']}:\n{report(found)}"
     finally:
         page.context.close()
+
+
+def test_a_finger_draws_on_a_phone_and_the_reconstruction_shows_on_the_same_screen(browser, server):
+    """390x844 with touch: a 7 drawn with a finger; the drawing and the two pictures fit one screen, and nothing
+    scrolls sideways."""
+    page = open_page(browser, server.url, PHONE, touch=True)
+    try:
+        page.locator("#sketch").evaluate("(e) => e.scrollIntoView({block: 'start'})")  # a person scrolls to it
+        scrolled = page.evaluate("() => window.scrollY")
+        draw_seven(page)
+        assert page.evaluate("() => window.scrollY") == scrolled  # drawing did not scroll the page
+        for selector in ("#sketch canvas", "#model-input img", "#recon img"):
+            box = page.locator(selector).first.bounding_box()
+            # 1 px for the sub-pixel offsets that scrolling to an element leaves
+            assert box["y"] >= -1 and box["y"] + box["height"] <= PHONE["height"] + 1, (selector, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        page.context.close()
+
+
+def test_the_sliders_move_by_keyboard_and_change_the_decode(browser, server):
+    """Tab to the first latent slider, ArrowRight five times: it moves 5% of its range, and the page's picture and
+    then the server's follow."""
+    page = open_page(browser, server.url, DESKTOP)
+    try:
+        draw_seven(page)
+        recon = page.locator("#recon img")
+        before_src = recon.get_attribute("src")
+        slider = page.locator("#sliders input[data-dim]").first
+        low, high, start = (float(slider.get_attribute("min")), float(slider.get_attribute("max")),
+                            float(slider.input_value()))
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        moved = float(slider.input_value()) - start
+        assert abs(moved - min(0.05 * (high - low), high - start)) < 1e-3, moved
+        expect(page.locator("#recon canvas.in-page-decode")).to_be_visible(timeout=WAIT)
+        expect(recon).not_to_have_attribute("src", before_src, timeout=WAIT)
+        expect(page.locator("#message")).to_contain_text("edited code", timeout=WAIT)
+        page.keyboard.press("PageDown")
+        assert float(slider.input_value()) < start + moved - 0.09 * (high - low)
+    finally:
+        page.context.close()
