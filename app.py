@@ -48,7 +48,7 @@ print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.cat
 with gr.Blocks(title=page.TITLE) as demo:
     gr.HTML(page.language_switch())
     gr.Markdown(page.intro(CTX.served))
-    with gr.Tabs() as tabs:
+    with gr.Tabs(overflow_behavior="wrap", elem_id="views") as tabs:  # every title in sight, laptop or phone
         for i, (title, key, view, _) in enumerate(VIEWS):
             with gr.Tab(L(title), id=key):
                 CTX = view.build(CTX) or CTX  # the first view adds the visitor's state the others read

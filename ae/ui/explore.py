@@ -271,9 +271,11 @@ def build(ctx: Context) -> Context:
             with gr.Row():
                 model_input = gr.Image(first[0], label=L("What the encoder sees"), show_label=False, format="png",
                                        interactive=False, elem_classes="pixelated", buttons=["download"],
-                                       elem_id="model-input")
+                                       elem_id="model-input",
+                                       alt_text=L("your digit as the encoder sees it, 28×28"))
                 recon = gr.Image(first[1], label=L("What the decoder rebuilds"), show_label=False, format="png",
-                                 interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon")
+                                 interactive=False, elem_classes="pixelated", buttons=["download"], elem_id="recon",
+                                 alt_text=L("the digit the decoder rebuilds from the code"))
             message = gr.Markdown(first[4], elem_classes="status", elem_id="message")
             with gr.Row(equal_height=True):
                 steering = gr.Markdown(steer(d, L), elem_classes="steer")

@@ -120,13 +120,16 @@ def build(ctx: Context) -> None:
             gr.Markdown(L("**From a standard normal, by the VAE {name}**", name=vae.name), elem_classes="caption")
     with gr.Row():
         sampled = gr.Image(first, label=L("From the class's Gaussian"), show_label=False, interactive=False,
-                           format="png", elem_id="gen-grid", elem_classes="pixelated", buttons=["download"])
+                           format="png", elem_id="gen-grid", elem_classes="pixelated", buttons=["download"],
+                           alt_text=L("digits decoded from codes drawn from the class's Gaussian"))
         normal = gr.Image(first_normal, label=L("From a standard normal"), show_label=False, interactive=False,
                           format="png",
-                          elem_id="gen-normal", elem_classes="pixelated", buttons=["download"])
+                          elem_id="gen-normal", elem_classes="pixelated", buttons=["download"],
+                          alt_text=L("what the autoencoder decodes from codes drawn from a standard normal"))
         from_vae = gr.Image(first_vae, label=L("From a standard normal, by the VAE"), show_label=False,
                             interactive=False, format="png", elem_id="gen-vae", elem_classes="pixelated",
-                            buttons=["download"], visible=vae is not None)
+                            buttons=["download"], visible=vae is not None,
+                            alt_text=L("what the VAE decodes from codes drawn from a standard normal"))
     if vae is not None:
         gr.Markdown(L("On the right, the same standard normal codes (same seed) decoded by **{name}**, a variational "
                       "autoencoder of {d} numbers: it was trained to make its codes fill that very Gaussian, so most "

@@ -30,7 +30,7 @@ FRAMES = 10  # frames shown at first
 
 
 def strip(images: list[np.ndarray], captions: list[str], alt: str) -> str:
-    """HTML: (28, 28) images in [0, 1] in a row, 112 px each (views1.css), captioned with where on the way they are;
+    """HTML: (28, 28) images in [0, 1] in a row, 112 px each (app.css), captioned with where on the way they are;
     alt: a template with {where} for each picture's text alternative."""
     cells = "".join(f'<figure><img class="digit" src="{data_uri(x, 4)}" alt="{t(alt, where=c)}">'
                     f"<figcaption>{c}</figcaption></figure>" for x, c in zip(images, captions, strict=True))
@@ -124,7 +124,8 @@ def build(ctx: Context) -> None:
                             code_size=ctx.served.code_size, elem_id="interp-live")
             morphed = gr.Image(at(a0, b0, 0.5, name0), label=L("decoded at that point of the line"), show_label=False,
                                interactive=False, format="png",
-                               elem_classes="pixelated", height=200, elem_id="interp-morphed")
+                               elem_classes="pixelated", height=200, elem_id="interp-morphed",
+                               alt_text=L("the digit decoded at the chosen point of the line"))
 
     ui = dict(api_visibility="undocumented", show_progress="hidden")
     picked = [current.change, second.change, chosen.change]

@@ -401,7 +401,8 @@ def build(ctx) -> None:
             gr.Markdown(L("**8 test digits (top) and what the model rebuilds from them (bottom)**"),
                         elem_classes="caption")
             recon = gr.Image(label=L("test digits and their reconstructions"), show_label=False, interactive=False,
-                             format="png", elem_id="lab-recon", elem_classes="pixelated")
+                             format="png", elem_id="lab-recon", elem_classes="pixelated",
+                             alt_text=L("test digits, each above its reconstruction by your model"))
             scatter = gr.HTML("", elem_id="lab-scatter")
             command = gr.Textbox(label=L("The command that rebuilds your model (same seed: the same weights on the "
                                          "CPU; DIR_WITH_MNIST: a folder with MNIST/raw)"), interactive=False,

@@ -141,9 +141,11 @@ def build(ctx: Context) -> None:
     gr.HTML(f"<p>{legend()}</p>")
     with gr.Row():
         grid = gr.Image(first[0], label=L("what the decoder draws over the plane"), show_label=False,
-                        interactive=False, format="png", elem_id="plane-grid", elem_classes="pixelated", buttons=[])
+                        interactive=False, format="png", elem_id="plane-grid", elem_classes="pixelated", buttons=[],
+                        alt_text=L("digits decoded on a grid of points of the 2-number plane"))
         dots = gr.Image(first[1], label=L("where the training digits land"), show_label=False, interactive=False,
-                        format="png", elem_id="plane-dots", buttons=[])
+                        format="png", elem_id="plane-dots", buttons=[],
+                        alt_text=L("training digits' codes as dots on the plane"))
         with gr.Column(min_width=200):
             gr.HTML("", html_template='<canvas width="28" height="28" class="plane-live"></canvas>'
                     '<div class="coords">${words[navigator.language]?.hint ?? ""}</div>',
@@ -153,7 +155,7 @@ def build(ctx: Context) -> None:
             gr.Markdown(L("**Decoded at the chosen point**"), elem_classes="caption")
             picked = gr.Image(first[3], label=L("decoded at the chosen point"), show_label=False, interactive=False,
                               format="png", elem_id="plane-picked", elem_classes=["pixelated", "digit-large"],
-                              buttons=[])
+                              buttons=[], alt_text=L("the digit decoded at the chosen point"))
             first_number = gr.Slider(round(plane.lo[0], 2), round(plane.hi[0], 2), value=at[0], step=0.01,
                                      label=L("first number"), elem_id="plane-x")
             second_number = gr.Slider(round(plane.lo[1], 2), round(plane.hi[1], 2), value=at[1], step=0.01,
@@ -165,10 +167,11 @@ def build(ctx: Context) -> None:
         with gr.Row():
             vae_grid = gr.Image(first[6], label=L("what the variational autoencoder's decoder draws over the plane"),
                                 show_label=False, interactive=False, format="png", elem_id="plane-vae-grid",
-                                elem_classes="pixelated", buttons=[])
+                                elem_classes="pixelated", buttons=[],
+                                alt_text=L("digits the variational autoencoder decodes on a grid of the plane"))
             vae_dots = gr.Image(first[7], label=L("where the variational autoencoder puts the test digits"),
                                 show_label=False, interactive=False, format="png", elem_id="plane-vae-dots",
-                                buttons=[])
+                                buttons=[], alt_text=L("test digits' codes by the variational autoencoder, as dots"))
         vae_said = gr.Markdown(first[8], elem_id="plane-vae-note")
         vae_outputs = [vae_grid, vae_dots, vae_said]
 

@@ -7,14 +7,18 @@ import numpy as np
 from PIL import Image
 
 POS, NEG = (37, 99, 235), (234, 88, 12)  # blue for positive values, orange for negative
-# One colour per digit class (Tableau 10), for dots on maps and their legend.
-CLASSES = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac"]
+# One colour per digit class, for dots on maps and their legend: Paul Tol's "muted" scheme, made to stay apart
+# for the common colour-vision deficiencies (Tableau 10 and matplotlib's tab10 put red against green, and
+# Okabe-Ito has only 8). Its nine colours, then a dark grey for 9 in place of its pale grey (meant for missing
+# data, near-invisible on white). Ten classes cannot all differ by colour alone for everyone, so the digit is
+# written too: in every legend, and beside each cluster where a plot draws them (code_scatter).
+CLASSES = ["#cc6677", "#332288", "#ddcc77", "#117733", "#88ccee", "#882255", "#44aa99", "#999933", "#aa4499",
+           "#555555"]
 
 
 def legend() -> str:
-    """HTML: the class colours' key."""
-    return " ".join(f'<span style="color:{c}">●</span> {d}' for d, c in enumerate(CLASSES))
+    """HTML: the class colours' key, the digit in the page's text colour beside each dot."""
+    return " ".join(f'<span style="color:{c}" aria-hidden="true">●</span> {d}' for d, c in enumerate(CLASSES))
 
 
 def to_image(x: np.ndarray, scale: int = 10) -> Image.Image:
@@ -276,10 +280,6 @@ def probability_bars(p: np.ndarray) -> str:
     return "".join(parts) + "</svg>"
 
 
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-                 "#17becf")  # one per digit 0-9 (matplotlib's tab10)
-
-
 def code_scatter(codes: np.ndarray, labels: np.ndarray) -> str:
     """SVG: (N, 2) codes as dots coloured by their digit (N,), with a key; axes fitted to the codes."""
     w = h = 320
@@ -292,9 +292,15 @@ def code_scatter(codes: np.ndarray, labels: np.ndarray) -> str:
     lo, hi = codes.min(0), codes.max(0)
     span = np.maximum(hi - lo, 1e-9)
     xy = pad + (codes - lo) / span * (w - 2 * pad)
-    dots = "".join(f'<circle cx="{x:.1f}" cy="{h - y:.1f}" r="2.2" fill="{CLASS_COLOURS[int(c) % 10]}"/>'
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{h - y:.1f}" r="2.2" fill="{CLASSES[int(c) % 10]}"/>'
                    for (x, y), c in zip(xy, labels, strict=True))
-    key = "".join(f'<span style="color:{colour}">● {d}</span> ' for d, colour in enumerate(CLASS_COLOURS))
+    # each digit written at its dots' median, dark on a white halo (16:1 on white), readable over any dot
+    names = "".join(f'<text x="{x:.1f}" y="{h - y + 5:.1f}" font-size="15" font-weight="700" text-anchor="middle" '
+                    f'fill="#111827" stroke="white" stroke-width="3" paint-order="stroke">{d}</text>'
+                    for d in range(10) if (labels == d).any()
+                    for x, y in [np.median(xy[labels == d], axis=0)])
+    key = "".join(f'<span><span style="color:{colour}" aria-hidden="true">●</span> {d}</span> '
+                  for d, colour in enumerate(CLASSES))
     return (f'<svg viewBox="0 0 {w} {h}" class="code-scatter" role="img" aria-label="the 2-number codes of '
-            f'{len(codes)} test digits, coloured by digit"><rect width="{w}" height="{h}" fill="white"/>{dots}</svg>'
-            f'<div class="scatter-key">{key}</div>')
+            f'{len(codes)} test digits, coloured by digit"><rect width="{w}" height="{h}" fill="white"/>{dots}{names}'
+            f'</svg><div class="scatter-key">{key}</div>')

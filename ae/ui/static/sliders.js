@@ -101,3 +101,16 @@ element.addEventListener('input', (e) => {
   if (drawn) send();
   else trigger('input');  // no weights here (yet): the server decodes every move, as it always could
 });
+
+// The keyboard: a slider's step (0.001, for smooth drags) would take thousands of arrow presses to cross its
+// range, so the arrows move it by a hundredth of its range and Page Up / Page Down by a tenth (Home and End
+// keep the browser's own meaning: the ends).
+const KEY_STEPS = {ArrowRight: 0.01, ArrowUp: 0.01, ArrowLeft: -0.01, ArrowDown: -0.01, PageUp: 0.1, PageDown: -0.1};
+element.addEventListener('keydown', (e) => {
+  const input = e.target;
+  if (!(e.key in KEY_STEPS) || !input.dataset || input.dataset.dim === undefined) return;
+  e.preventDefault();
+  const low = Number(input.min), high = Number(input.max);
+  input.value = Math.min(high, Math.max(low, Number(input.value) + KEY_STEPS[e.key] * (high - low)));
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+});
