@@ -6,6 +6,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from ae.i18n import t
+
 POS, NEG = (37, 99, 235), (234, 88, 12)  # blue for positive values, orange for negative
 # One colour per digit class, for dots on maps and their legend: Paul Tol's "muted" scheme, made to stay apart
 # for the common colour-vision deficiencies (Tableau 10 and matplotlib's tab10 put red against green, and
@@ -59,7 +61,8 @@ def code_chart(code: np.ndarray, scale: float, typical=None) -> str:
     def y(v: float) -> float:
         return mid - (float(np.clip(v, -scale, scale)) / scale) * (mid - pad)
 
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="code-bars" role="img" aria-label="bar chart of the {d}-number code">']
+    label = t("bar chart of the {d}-number code", d=d)
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="code-bars" role="img" aria-label="{label}">']
     if typical is not None:
         for i, (lo, hi) in enumerate(zip(*typical, strict=True)):
             parts.append(f'<rect x="{left + i * bw:.1f}" y="{y(hi):.1f}" width="{bw:.1f}" '
@@ -81,11 +84,11 @@ def code_chart(code: np.ndarray, scale: float, typical=None) -> str:
     cell = 160 / side
     key = 40  # room below the grid for its colour key
     grid = [f'<svg viewBox="0 0 {side * cell:.0f} {side * cell + key:.0f}" class="code-grid" role="img" '
-            f'aria-label="the code as a {side} by {side} heatmap, with its colour key">']
+            f'aria-label="{t("the code as a {side} by {side} heatmap, with its colour key", side=side)}">']
     for i, v in enumerate(code):
         r, c = divmod(i, side)
         grid.append(f'<rect x="{c * cell:.1f}" y="{r * cell:.1f}" width="{cell - 1:.1f}" height="{cell - 1:.1f}" '
-                    f'fill="{_rgb(v, scale)}"><title>dimension {i}: {v:.4f}</title></rect>')
+                    f'fill="{_rgb(v, scale)}"><title>{t("dimension {i}", i=i)}: {v:.4f}</title></rect>')
     top, steps = side * cell + 8, 16  # the key: the same colours from -scale to +scale
     for j in range(steps):
         v = -scale + (j + 0.5) * 2 * scale / steps
@@ -124,7 +127,7 @@ def sizes_table(rows: list[dict]) -> str:
             f'<td><img class="digit" src="{data_uri(r[kind])}" alt="{kind}, {r["code_size"]} numbers">'
             f'<div class="mse">MSE {r[kind + "_mse"]:.4f}</div></td>' if kind in r else "<td>-</td>" for r in rows)
 
-    return ('<table class="sizes"><tr><th>numbers in the code</th>' + head + "</tr>"
+    return (f'<table class="sizes"><tr><th>{t("numbers in the code")}</th>' + head + "</tr>"
             f'<tr><th>autoencoder</th>{cells("autoencoder")}</tr><tr><th>PCA</th>{cells("pca")}</tr></table>')
 
 
@@ -148,7 +151,7 @@ def mse_plot(figures: list[dict]) -> str:
     w, h, left, bottom, pad = 520, 260, 56, 34, 14
     points = [(f["code_size"], f[key]) for f in figures for key in ("autoencoder_test_mse", "pca_test_mse") if f[key]]
     if not points:
-        return "<p>No stored figures.</p>"
+        return f"<p>{t('No stored figures.')}</p>"
     xs = np.log2([p[0] for p in points])
     x0, x1 = xs.min(), xs.max()
 
@@ -156,7 +159,7 @@ def mse_plot(figures: list[dict]) -> str:
         return left + (np.log2(k) - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
 
     py, grid = _log_y_axis([p[1] for p in points], pad, h - bottom, left, w - pad)
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" aria-label="test MSE against code size">',
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" aria-label="{t("test MSE against code size")}">',
              *grid]
     for f in figures:
         k = f["code_size"]
@@ -173,7 +176,7 @@ def mse_plot(figures: list[dict]) -> str:
         parts.append(f'<text x="{line[-1][0]:.1f}" y="{line[-1][1] + dy:.1f}" font-size="11" text-anchor="end" '
                      f'fill="{colour}">{name}</text>')
     parts.append(f'<text x="{(left + w - pad) / 2:.0f}" y="{h - 4}" font-size="11" text-anchor="middle" '
-                 f'fill="#374151">numbers in the code (log scale)</text>'
+                 f'fill="#374151">{t("numbers in the code (log scale)")}</text>'
                  f'<text x="12" y="{(h - bottom) / 2:.0f}" font-size="11" text-anchor="middle" fill="#374151" '
                  f'transform="rotate(-90 12 {(h - bottom) / 2:.0f})">test MSE (log scale)</text></svg>')
     return "".join(parts)
@@ -188,7 +191,7 @@ def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch"
     ticks = None
     finite = [v for _, _, values in series for v in values if v is not None and np.isfinite(v) and v > 0]
     if not finite:
-        return "<p>No curve to draw yet.</p>"
+        return f"<p>{t('No curve to draw yet.')}</p>"
     n = max(len(values) for _, _, values in series)
     if xs is None:
         xs, ticks = list(range(1, n + 1)), sorted({1, n, *(round(n * f) for f in (0.25, 0.5, 0.75))})
@@ -200,7 +203,9 @@ def line_plot(series: list[tuple[str, str, list[float]]], x_label: str = "epoch"
         return left + (x - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
 
     py, grid = _log_y_axis(finite, pad, h - bottom, left, w - pad)
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{y_label} by {x_label}">', *grid]
+    x_label, y_label = t(x_label), t(y_label)
+    label = t("{y_label} by {x_label}", y_label=y_label, x_label=x_label)
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="curves" role="img" aria-label="{label}">', *grid]
     for tick in ticks:
         parts.append(f'<text x="{px(tick):.1f}" y="{h - bottom + 16}" font-size="10" text-anchor="middle" '
                      f'fill="#6b7280">{tick:.3g}</text>')
@@ -266,8 +271,8 @@ def probability_bars(p: np.ndarray) -> str:
     w, h, bottom, top = 420, 170, 22, 18
     bw = w / len(p)
     best = int(np.argmax(p))
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="probabilities" role="img" aria-label="the probability of each '
-             f'digit, the highest for {best}">']
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="probabilities" role="img" aria-label="'
+             f'{t("the probability of each digit, the highest for {best}", best=best)}">']
     for d, v in enumerate(p):
         bar = float(v) * (h - bottom - top)
         parts.append(f'<rect x="{d * bw + 6:.1f}" y="{h - bottom - bar:.1f}" width="{bw - 12:.1f}" '
@@ -288,7 +293,7 @@ def code_scatter(codes: np.ndarray, labels: np.ndarray) -> str:
     ok = np.isfinite(codes).all(axis=1)
     codes, labels = codes[ok], np.asarray(labels)[ok]
     if not len(codes):
-        return "<p>No codes to draw.</p>"
+        return f"<p>{t('No codes to draw.')}</p>"
     lo, hi = codes.min(0), codes.max(0)
     span = np.maximum(hi - lo, 1e-9)
     xy = pad + (codes - lo) / span * (w - 2 * pad)
@@ -301,6 +306,7 @@ def code_scatter(codes: np.ndarray, labels: np.ndarray) -> str:
                     for x, y in [np.median(xy[labels == d], axis=0)])
     key = "".join(f'<span><span style="color:{colour}" aria-hidden="true">●</span> {d}</span> '
                   for d, colour in enumerate(CLASSES))
-    return (f'<svg viewBox="0 0 {w} {h}" class="code-scatter" role="img" aria-label="the 2-number codes of '
-            f'{len(codes)} test digits, coloured by digit"><rect width="{w}" height="{h}" fill="white"/>{dots}{names}'
+    return (f'<svg viewBox="0 0 {w} {h}" class="code-scatter" role="img" aria-label="'
+            f'{t("the 2-number codes of {n} test digits, coloured by digit", n=len(codes))}">'
+            f'<rect width="{w}" height="{h}" fill="white"/>{dots}{names}'
             f'</svg><div class="scatter-key">{key}</div>')
