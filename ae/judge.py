@@ -26,12 +26,13 @@ def make_judge() -> nn.Module:
     )
 
 
-def train_judge(train: Split, test: Split, epochs: int = 3, seed: int = 0) -> tuple[nn.Module, float]:
-    """Train the judge on the training digits; returns it (in eval mode) and its accuracy on the test digits."""
+def train_judge(train: Split, test: Split, epochs: int = 3, seed: int = 0, make=None) -> tuple[nn.Module, float]:
+    """Train the judge (or the network make() returns) on the training digits; returns it (in eval mode) and its
+    accuracy on the test digits."""
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)  # the initial weights
-        judge = make_judge()
+        judge = (make or make_judge)()
     x, y = train.images.reshape(len(train), -1).float() / 255, train.labels
     opt = torch.optim.Adam(judge.parameters(), lr=1e-3)
     for _ in range(epochs):

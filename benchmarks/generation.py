@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ae import judge as judges
 from ae.data import load_mnist
 from ae.noise import corrupt, median_filter
 from ae.zoo import load_zoo
@@ -25,22 +26,9 @@ NOISES = [("gaussian", 0.3), ("gaussian", 0.5), ("salt_pepper", 0.2), ("salt_pep
 
 
 def train_judge(train, test, epochs: int = 8) -> tuple[nn.Module, float]:
-    torch.manual_seed(0)
-    judge = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-    x, y = train.images.reshape(len(train), -1).float() / 255, train.labels
-    opt = torch.optim.Adam(judge.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 128):
-            batch = order[i : i + 128]
-            loss = F.cross_entropy(judge(x[batch]), y[batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with torch.inference_mode():
-        accuracy = (judge(test.images.reshape(len(test), -1).float() / 255).argmax(1) == test.labels).float().mean()
-    return judge.eval(), float(accuracy)
+    """The pixel MLP (784 -> 256 -> 10), 8 epochs, seed 0: a judge of another shape than ae/judge.py's conv net."""
+    return judges.train_judge(train, test, epochs=epochs, seed=0,
+                             make=lambda: nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)))
 
 
 def main() -> None:

@@ -38,6 +38,19 @@ def server():
         yield s
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright, for a module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from ae.ui.app_server import CHROMIUM, FLAGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def mnist_train() -> Split:
     return load_mnist(FIXTURES, train=True, download=False)

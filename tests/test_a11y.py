@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ae.ui.app_server import CHROMIUM, FLAGS, open_view
+from ae.ui.app_server import CHROMIUM, open_view
 from ae.ui.lesson import VIEWS
 from tests.test_browser import DECODE_HERE, WAIT
 
@@ -25,7 +25,7 @@ if not AXE.exists():
         raise RuntimeError(f"{AXE} is missing; .ci/run installs it with `npm ci --prefix tests/axe`")
     pytest.skip("axe-core is not installed (npm ci --prefix tests/axe)", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = pytest.mark.slow
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
@@ -34,14 +34,6 @@ SERIOUS = ("serious", "critical")
 # Nodes inside Gradio's own components that neither the theme, the components' options nor the page's CSS can
 # fix, as (CSS selector, axe rule, why). Each is left out of that rule's check only.
 GRADIO_OWN: list[tuple[str, str, str]] = []
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, viewport: dict, locale: str = "en", touch: bool = False):

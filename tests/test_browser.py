@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae.ui.app_server import CHROMIUM, FLAGS, AppServer, ProgressPageRun, http_call
+from ae.ui.app_server import CHROMIUM, AppServer, ProgressPageRun, http_call
 from tests.conftest import FIXTURES
 
 if not os.path.exists(CHROMIUM):
@@ -24,19 +24,11 @@ if not os.path.exists(CHROMIUM):
 
 import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("AE_SCREENSHOTS")  # a directory to keep screenshots in, to look at
 WAIT = 180_000  # ms; see the module docstring
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

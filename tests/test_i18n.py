@@ -152,25 +152,22 @@ def test_english_runs_are_found_and_names_pass():
 
 
 @pytest.mark.slow
-def test_no_view_shows_an_english_sentence_in_chinese(server):
-    from playwright.sync_api import sync_playwright
-
-    from ae.ui.app_server import CHROMIUM, FLAGS
+def test_no_view_shows_an_english_sentence_in_chinese(server, request):
+    from ae.ui.app_server import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800})
-        page.goto(server.url)
-        page.locator("#recon img").wait_for(timeout=180_000)  # the first digit, rebuilt, before any input
-        seen = {}
-        for _, key, _, _ in VIEWS:
-            open_view(page, key)
-            page.wait_for_timeout(500)
-            panel = page.locator("[role=tabpanel]:visible").first
-            seen[key] = english_runs(panel.inner_text())
-        header = english_runs(page.locator("body").inner_text().split(panel.inner_text())[0])
-        browser.close()
+    browser = request.getfixturevalue("browser")
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    page.goto(server.url)
+    page.locator("#recon img").wait_for(timeout=180_000)  # the first digit, rebuilt, before any input
+    seen = {}
+    for _, key, _, _ in VIEWS:
+        open_view(page, key)
+        page.wait_for_timeout(500)
+        panel = page.locator("[role=tabpanel]:visible").first
+        seen[key] = english_runs(panel.inner_text())
+    header = english_runs(page.locator("body").inner_text().split(panel.inner_text())[0])
+    page.close()
     left = {key: runs for key, runs in seen.items() if runs}
     assert not left and not header, f"English left in the Chinese page: {left} {header}"
