@@ -68,6 +68,9 @@ class Text(str):
         text.key = key
         return text
 
+    def __getnewargs__(self):  # a copy (Gradio deep-copies components' settings) is made from the key, not the text
+        return (self.key,)
+
 
 def key(text: str) -> str:
     """The gr.I18n key of an English text (no dots: the browser's i18n library reads a dot as nesting)."""

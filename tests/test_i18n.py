@@ -171,3 +171,12 @@ def test_no_view_shows_an_english_sentence_in_chinese(server, request):
     page.close()
     left = {key: runs for key, runs in seen.items() if runs}
     assert not left and not header, f"English left in the Chinese page: {left} {header}"
+
+
+def test_a_copied_text_is_the_same_text():
+    import copy
+    import pickle
+
+    text = i18n.L("Code sizes")
+    for copied in (copy.deepcopy(text), copy.copy(text), pickle.loads(pickle.dumps(text))):
+        assert copied == text and copied.key == text.key  # Gradio deep-copies labels; once wrapped, twice, shown raw
