@@ -108,6 +108,14 @@ def test_real_refusals_come_back_chinese_and_unchanged_in_english():
 REFUSALS = {"InputError": 0, "Refused": 1, "respond": 2}  # what refuses with a message, and which argument it is
 
 
+def test_the_note_on_an_animated_image_comes_back_chinese():
+    out = io.BytesIO()
+    frames = [Image.new("L", (28, 28), shade) for shade in (0, 255)]
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    _, note = open_image(io.BytesIO(out.getvalue()))
+    assert note and translate(note, ENGLISH) == note and CJK.search(translate(note, CHINESE))
+
+
 def refusals_in_code() -> list[tuple[str, str]]:
     """(where, message) for each InputError(...) raised in ae/ and each answer of the request guard
     (Refused(status, ...), respond(send, status, ...)): a literal's text, an f-string's with each field filled in

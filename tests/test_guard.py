@@ -374,7 +374,8 @@ ENGLISH_PAGE_IN_A_CHINESE_BROWSER = {**CHINESE_BROWSER, "referer": "http://local
     ("/gradio_api/component_server", json.dumps({"data": {}, "component_id": 999, "fn_name": "x"}).encode(), {},
      "does not exist on this page", "这个页面上没有该组件或函数"),
     ("/gradio_api/queue/join", json.dumps({"data": [], "fn_index": 999}).encode(), {},
-     "fn_index must name one of this page's events, got '999'.", "fn_index 必须指明这个页面的一个事件，收到的是 '999'。"),
+     "fn_index must name one of this page's events, got '999'.",
+     "fn_index 必须指明这个页面的一个事件，收到的是 '999'。"),
     ("/gradio_api/upload", multipart(("a.png", b"1"), ("b.png", b"2")), UPLOAD, "Upload one file per request",
      "每个请求请只上传一个文件"),
 ])
