@@ -32,7 +32,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.mark.parametrize("template", sorted(ERRORS))
-def test_each_template_filled_in_comes_back_chinese_with_its_values(template):
+def test_each_template_filled_in_translates_with_its_values_kept(template):
     values = {name: f"Q{i}7z" for i, name in enumerate(sorted(i18n.fields(template)))}
     english = template.format(**values)
     chinese = translate(english, CHINESE)
@@ -94,7 +94,7 @@ def real_messages() -> list[str]:
     ]
 
 
-def test_real_refusals_come_back_chinese_and_unchanged_in_english():
+def test_real_refusals_translate_and_stay_as_they_are_in_english():
     messages = real_messages()
     assert "This app does not fetch images from other addresses. " + NOT_UPLOADED in messages
     for english in messages:
@@ -108,7 +108,7 @@ def test_real_refusals_come_back_chinese_and_unchanged_in_english():
 REFUSALS = {"InputError": 0, "Refused": 1, "respond": 2}  # what refuses with a message, and which argument it is
 
 
-def test_the_note_on_an_animated_image_comes_back_chinese():
+def test_the_note_on_an_animated_image_translates():
     out = io.BytesIO()
     frames = [Image.new("L", (28, 28), shade) for shade in (0, 255)]
     frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
@@ -143,7 +143,7 @@ def refusals_in_code() -> list[tuple[str, str]]:
     return found
 
 
-def test_every_refusal_the_code_raises_has_its_chinese():
+def test_every_refusal_the_code_raises_has_a_template():
     found = refusals_in_code()
     assert len(found) > 70  # the scan sees the code's refusals, the guard's among them
     assert any(where.startswith("ae/ui/guard.py") for where, _ in found)
