@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
+import gradio as gr
 import numpy as np
 import pytest
 from gradio.exceptions import ComponentProcessingError, InvalidPathError
@@ -114,6 +115,23 @@ def test_the_note_on_an_animated_image_translates():
     frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
     _, note = open_image(io.BytesIO(out.getvalue()))
     assert note and translate(note, ENGLISH) == note and CJK.search(translate(note, CHINESE))
+
+
+def gradios_refusal(component, value) -> str:
+    with pytest.raises(gr.Error) as caught:
+        component.preprocess(value)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(("component", "value"), [(gr.Number(minimum=0, maximum=1), 5),
+                                                  (gr.Number(minimum=0, maximum=1), -2),
+                                                  (gr.Radio(choices=["noise", "mask"]), "blur"),
+                                                  (gr.Dropdown(choices=["ae-16", "vae-16"]), "ae-99")])
+def test_gradios_own_refusals_of_a_value_translate(component, value):
+    english = gradios_refusal(component, value)
+    chinese = translate(english, CHINESE)
+    assert translate(english, ENGLISH) == english
+    assert CJK.search(chinese) and str(value) in chinese, (english, chinese)
 
 
 def refusals_in_code() -> list[tuple[str, str]]:
