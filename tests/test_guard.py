@@ -359,3 +359,33 @@ def test_every_event_goes_through_the_policy(caplog):
     with pytest.raises(gr.Error) as e:
         asyncio.run(run(fn, []))
     assert e.value.message == "This call takes 1 input values; it sent 0."
+
+
+CHINESE_PAGE = {"referer": "http://localhost:7860/?lang=zh-CN"}
+CHINESE_BROWSER = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
+ENGLISH_PAGE_IN_A_CHINESE_BROWSER = {**CHINESE_BROWSER, "referer": "http://localhost:7860/?lang=en"}
+
+
+@pytest.mark.parametrize(("path", "body", "headers", "english", "chinese"), [
+    ("/gradio_api/call/decode", b"0" * 100, {"content-length": "10", "transfer-encoding": "chunked"},
+     "not both", "不能两者都给"),
+    ("/gradio_api/call/decode", b"0" * (JSON_LIMIT + 1), {}, f"at most {JSON_LIMIT // 1024} KB",
+     f"最多接受 {JSON_LIMIT // 1024} KB"),
+    ("/gradio_api/component_server", json.dumps({"data": {}, "component_id": 999, "fn_name": "x"}).encode(), {},
+     "does not exist on this page", "这个页面上没有该组件或函数"),
+    ("/gradio_api/queue/join", json.dumps({"data": [], "fn_index": 999}).encode(), {},
+     "fn_index must name one of this page's events, got '999'.",
+     "fn_index 必须指明这个页面的一个事件，收到的是 '999'。"),
+    ("/gradio_api/upload", multipart(("a.png", b"1"), ("b.png", b"2")), UPLOAD, "Upload one file per request",
+     "每个请求请只上传一个文件"),
+])
+def test_the_guards_answers_are_in_the_senders_language(path, body, headers, english, chinese):
+    def answer(language_headers):
+        status, _, said = call(RequestGuard(Recorder(), blocks=Events()), path, body, {**headers, **language_headers})
+        assert status in (400, 413)
+        return json.loads(said)["error"]
+
+    for asked in (CHINESE_PAGE, CHINESE_BROWSER):
+        assert chinese in answer(asked) and english not in answer(asked)
+    for asked in ({}, ENGLISH_PAGE_IN_A_CHINESE_BROWSER):
+        assert english in answer(asked) and chinese not in answer(asked)

@@ -64,8 +64,8 @@ def for_api(event: str):
 # Gradio's internals (component classes, handler names, pydantic's documentation); the sender gets a sentence.
 _PREPROCESS = re.compile(r"Could not preprocess input component at index (\d+) \(a `([^`]+)` component\)")
 _TOO_FEW = re.compile(r"didn't receive enough input values \(needed: (\d+), got: (\d+)\)")
-FILE_OBJECT = ('A file must be sent as a file object with "meta": {"_type": "gradio.FileData"} '
-               "(gradio_client's handle_file('digit.png') makes one).")
+FILE_OBJECT = ('A file must be sent as a file object whose "meta" holds "_type": "gradio.FileData" '
+               "(gradio_client's handle_file('digit.png') makes one).")  # no braces: a template's braces are fields
 NOT_IN_FORM = "The data sent is not in the form this call takes (see the API page for its parameters)."
 _ELSEWHERE = re.compile(r"Hostname .* failed validation")  # a URL for Gradio to fetch, to a host it does not fetch from
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import gradio as gr
 import numpy as np
 
-from ae.i18n import L, t
+from ae.i18n import L, t, translate
 from ae.inference import Engine, Engines, Result
 from ae.preprocess import BRUSH_SIZE, CANVAS_SIDE
 from ae.ui.api import saved_png
@@ -73,7 +73,7 @@ class Handlers:
 
     def status(self, result: Result, engine: Engine, say=t) -> str:
         """The line under the pictures (say: t while serving, L for the page as built)."""
-        mse, note = f"{result.mse:.4f}", result.note
+        mse, note = f"{result.mse:.4f}", result.note and translate(result.note)  # open_image's note is English
         if engine.model.test_mse is None:
             if note:
                 return say("**Reconstruction error (MSE): {mse}**\n\n{note}", mse=mse, note=note)

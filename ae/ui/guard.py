@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.middleware import Middleware
 
+from ae.i18n import ENGLISH, choose, translate
 from ae.uploads import MAX_FILE_BYTES
 
 try:  # Gradio's upload parser deletes its temporary files when its stream raises this
@@ -137,31 +138,34 @@ class RequestGuard:
             return await self.app(scope, receive, send)
         send = self.secured(scope, send)
         headers = dict(scope["headers"])
+        language = language_of(headers)
         if b"content-length" in headers and b"transfer-encoding" in headers:
-            return await respond(send, 400, "A request may give a Content-Length or a Transfer-Encoding, not both.")
+            return await respond(send, 400, "A request may give a Content-Length or a Transfer-Encoding, not both.",
+                                 language)
         problem = bad_ids(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if problem:
-            return await respond(send, 400, problem)
+            return await respond(send, 400, problem, language)
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         route, limit = self.route_of(scope["path"])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            return await respond(send, 413, too_large(limit))
+            return await respond(send, 413, too_large(limit), language)
         if route in STREAMED:
-            return await self.streamed(scope, receive, send, limit, headers.get(b"content-type", b""))
+            return await self.streamed(scope, receive, send, limit, headers.get(b"content-type", b""), language)
         try:
             body = await asyncio.wait_for(read_body(receive, limit), self.body_seconds)
         except asyncio.TimeoutError:
-            return await respond(send, 408, f"The request's body did not arrive within {self.body_seconds} s.")
+            return await respond(send, 408, f"The request's body did not arrive within {self.body_seconds} s.",
+                                 language)
         except Refused as e:
-            return await respond(send, e.status, e.message)
+            return await respond(send, e.status, e.message, language)
         if body is None:  # the client left before its body was whole
             return
         problem = self.check_body(body, route)
         if problem:
             LOG.info("refused %s: %s", scope["path"], problem)
-            return await respond(send, 400, problem)
+            return await respond(send, 400, problem, language)
         sent = False
 
         async def replay():
@@ -186,9 +190,9 @@ class RequestGuard:
             if started:
                 raise
             LOG.info("refused %s: %s", scope["path"], type(e).__name__)
-            return await respond(send, 400, "That component or function does not exist on this page.")
+            return await respond(send, 400, "That component or function does not exist on this page.", language)
 
-    async def streamed(self, scope, receive, send, limit: int, content_type: bytes):
+    async def streamed(self, scope, receive, send, limit: int, content_type: bytes, language: str = ENGLISH):
         """An upload passed on as it arrives, counted and inspected; refused inside Gradio's parser."""
         answered = False
 
@@ -201,7 +205,7 @@ class RequestGuard:
         try:
             check = UploadCheck(content_type) if content_type.startswith(b"multipart/form-data") else None
         except Refused as e:
-            return await respond(send, e.status, e.message)
+            return await respond(send, e.status, e.message, language)
         size = 0
         deadline = asyncio.get_running_loop().time() + self.body_seconds
 
@@ -225,7 +229,7 @@ class RequestGuard:
                     check.write(chunk)
             except Refused as e:
                 if not answered and e.status != 499:
-                    await respond(send, e.status, e.message)
+                    await respond(send, e.status, e.message, language)
                 answered = True
                 LOG.info("refused upload: %s", e.message)
                 raise
@@ -308,8 +312,16 @@ def too_large(limit: int) -> str:
             f"(images go through the upload route, up to {MAX_FILE_BYTES // 2**20} MB).")
 
 
-async def respond(send, status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
+def language_of(headers: dict) -> str:
+    """The language of a request's sender, from its raw headers: the page's address (the Referer of the page's
+    calls) and the browser's preferred languages, as ae.i18n.choose reads them."""
+    return choose(headers.get(b"referer", b"").decode("latin-1"),
+                  headers.get(b"accept-language", b"").decode("latin-1"))
+
+
+async def respond(send, status: int, message: str, language: str = ENGLISH) -> None:
+    """Answer with status and message (in language) as JSON's "error"."""
+    body = json.dumps({"error": translate(message, language)}, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
