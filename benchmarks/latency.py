@@ -11,6 +11,10 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
      the page decodes itself, and (its weights blocked) to the server's picture loaded; how many events a
      continuous 2-second mouse drag sends to the server; the size of the decoder's weights.
 Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
+--model NAME measures one of /models instead of the served one: the HTTP calls name it, the page picks it in the
+Model menu (#model-picker) before the slider moves, the in-process handlers are given it. A model whose decoder
+the page cannot run (a convolutional one, conv-16 or conv-64) has no in-page figure: every slider move is decoded
+by the server, so the server path is its slider latency, and its 2-second drag is counted on that path.
 --no-client skips 3 (on a slow, contended 2-core machine 200 gradio_client /decode calls took over 10 minutes).
 --phases runs the app with Gradio's own request profiling (GRADIO_PROFILING=1) and adds, for each HTTP
 measurement, the server's p50 per phase (over those calls and their 5 warm-ups): queue wait, preprocess,
@@ -146,8 +150,22 @@ DECODER_READY = """() => {
 }"""
 
 
-def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
-    """Slider move to picture, with the page's own decoder and with the server's; requests in a 2 s drag."""
+def pick_model(page, name: str, names: list[str]) -> None:
+    """Choose a model in the main view's picker as a person does, and wait for the digit redrawn through it.
+    The entry is found by its label, or else by its place in the catalogue's order (names): where a label
+    is shown untranslated, as its i18n key, the place still finds it."""
+    import re
+
+    page.locator("#model-picker input").click()
+    option = page.get_by_role("option", name=re.compile(f"^{re.escape(name)}:"))
+    (option if option.count() else page.get_by_role("option").nth(names.index(name))).click()
+    page.locator("#message").filter(has_text=f"{name} averages").wait_for(timeout=60_000)
+
+
+def browser_figures(url: str, moves: int, drawing_path: Path, model: str | None = None,
+                    in_page_decoder: bool = True, names: list[str] = ()) -> dict:
+    """Slider move to picture, with the page's own decoder (if the model has one) and with the server's; requests
+    in a 2 s drag (on the in-page path, or the server's for a model without an in-page decoder)."""
     from playwright.sync_api import sync_playwright
 
     from ae.ui.app_server import CHROMIUM, FLAGS
@@ -155,7 +173,7 @@ def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
     out = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        for in_page in (True, False):
+        for in_page in (True, False) if in_page_decoder else (False,):
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             weights = []
             page.on("response",
@@ -163,12 +181,19 @@ def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
             if not in_page:
                 page.route("**/decoder.safetensors", lambda route: route.abort())
             page.goto(url)
-            page.get_by_role("tab", name="Upload").click()
-            page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
+            page.locator("#sketch canvas").first.wait_for(timeout=60_000)
+            upload = page.get_by_role("tab", name="Upload")
+            if upload.count():
+                upload.click()
+                page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
+            # else (the tab's label shown untranslated, as its i18n key): the first paint's test digit stands in
             page.locator("#recon img").wait_for(timeout=60_000)
+            if model:
+                pick_model(page, model, names)
             if in_page:
                 page.wait_for_function(DECODER_READY, timeout=60_000)
-                out["decoder_download_kb"] = round(weights[0] / 1024, 1)
+                page.wait_for_timeout(500)  # the picked model's decoder replaces the served one's
+                out["decoder_download_kb"] = round(weights[-1] / 1024, 1)
             dim = int(page.locator("[id^=dim-]").first.get_attribute("id").split("-")[1])
             slider = page.locator(f"#dim-{dim} input[type=range]")
             low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
@@ -178,7 +203,7 @@ def browser_figures(url: str, moves: int, drawing_path: Path) -> dict:
             if in_page and min(ms) < 0:
                 raise RuntimeError("a move did not change the page's picture")
             out["browser_slider_to_new_picture_" + ("in_page" if in_page else "server")] = summary(ms)
-            if in_page:
+            if in_page or not in_page_decoder:
                 out["requests_in_a_2s_drag"] = requests_in_drag(page, slider)
             page.close()
         browser.close()
@@ -210,22 +235,35 @@ def main() -> None:
     p.add_argument("--no-client", action="store_true", help="skip the gradio_client measurements")
     p.add_argument("--phases", action="store_true", help="also report the server's time per phase (GRADIO_PROFILING)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--model", default=None, help="one of /models to measure (default: the served one)")
     args = p.parse_args()
+    named = [args.model] if args.model else []  # the optional last argument of /encode, /decode, /reconstruct
 
     work = Path(os.environ.get("TMPDIR", "/tmp")) / "ae-latency"
     work.mkdir(exist_ok=True)
     seven = drawing(work / "seven.png")
     results = Results(as_json=args.json)
+    from ae.inference import Engines
+    from ae.zoo import load_zoo
+
+    engines = Engines(load_zoo().catalogue)
+    model = engines.get(args.model).model  # an unknown name stops here, before the app starts
+    try:
+        in_page_decoder = bool(model.decoder_layers())
+    except ValueError:
+        in_page_decoder = False
+    results["model"] = f"{model.name} ({model.kind}, {model.code_size} numbers, in-page decoder: " + \
+        ("yes)" if in_page_decoder else "no, the server decodes every move)")
     with AppServer(**({"GRADIO_PROFILING": "1"} if args.phases else {})) as server:
         results["startup_to_first_page_s"] = round(server.startup_seconds, 2)
         with httpx.Client(base_url=server.url.rstrip("/"), timeout=30) as http:
             with seven.open("rb") as f:
                 uploaded = http.post("/gradio_api/upload", files={"files": ("seven.png", f, "image/png")}).json()[0]
             image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
-            code = http_call(http, "encode", [image])[0]
+            code = http_call(http, "encode", [image, *named])[0]
             if args.phases:
                 http.post("/gradio_api/profiling/clear")  # only measured calls from here; server_phases clears too
-            for name, data in (("decode", [code]), ("reconstruct", [image])):
+            for name, data in (("decode", [code, *named]), ("reconstruct", [image, *named])):
                 results[f"http_{name}"] = summary(timed(lambda n=name, d=data: http_call(http, n, d), args.calls))
                 if args.phases:
                     results[f"server_phases_{name}_p50_ms"] = server_phases(http, name)
@@ -234,24 +272,24 @@ def main() -> None:
 
         if not args.no_client:
             client = Client(server.url, verbose=False)
-            results["client_decode"] = summary(timed(lambda: client.predict(code, api_name="/decode"), args.calls))
+            results["client_decode"] = summary(
+                timed(lambda: client.predict(code, *named, api_name="/decode"), args.calls))
             results["client_reconstruct"] = summary(
-                timed(lambda: client.predict(handle_file(seven), api_name="/reconstruct"), args.calls))
+                timed(lambda: client.predict(handle_file(seven), *named, api_name="/reconstruct"), args.calls))
         if not args.no_browser:
-            for name, figure in browser_figures(server.url, args.moves, seven).items():
+            for name, figure in browser_figures(server.url, args.moves, seven, args.model,
+                                                in_page_decoder, engines.catalogue.names()).items():
                 results[name] = figure
 
     # The same handlers, in this process: what the server spends per call.
-    from ae.inference import Engines
     from ae.ui import api
     from ae.ui.explore import Handlers
-    from ae.zoo import load_zoo
 
-    engines = Engines(load_zoo().catalogue)
     fns, page = api.endpoints(engines, trusted=(work,)), Handlers(engines)
-    results["handler_decode"] = summary(timed(lambda: fns["decode"](code), args.calls))
-    results["handler_reconstruct"] = summary(timed(lambda: fns["reconstruct"]({"path": str(seven)}), args.calls))
-    results["handler_slide"] = summary(timed(lambda: page.on_slide(None, code), args.calls))
+    results["handler_decode"] = summary(timed(lambda: fns["decode"](code, *named), args.calls))
+    results["handler_reconstruct"] = summary(
+        timed(lambda: fns["reconstruct"]({"path": str(seven)}, *named), args.calls))
+    results["handler_slide"] = summary(timed(lambda: page.on_slide(None, code, *named), args.calls))
 
     results.done()
 
