@@ -124,3 +124,12 @@ def test_a_model_whose_decoder_the_page_cannot_run_gets_no_url():
     from tests.test_models import _Negative
 
     assert decoder_url(_Negative("neg-3", 3)) == ""  # no layers: the sliders send every move to the server
+
+
+def test_a_model_the_page_cannot_decode_says_it_decodes_on_the_server(handlers, seven, monkeypatch):
+    x = handlers.on_upload(seven)[7]
+    # as build sets them: the conv models have no decoder the page can run
+    monkeypatch.setattr(handlers, "decoders", {"ae-8": "/decoders/ae-8.safetensors"})
+    assert "server" not in handlers.on_choose("ae-8", x)[1]
+    chosen, steer, *_ = handlers.on_choose("conv-16", x)
+    assert chosen == "conv-16" and "16 numbers" in steer and "decoded on the server" in steer

@@ -141,9 +141,12 @@ class Handlers:
             said = t("Now using **{name}**: {kind}. {start}", name=engine.name, kind=choice_label(engine),
                      start=t(START))
             outputs = (None, None, "", "", said, None)
-            return (engine.name, steer(engine.code_size), self.sliders(engine), *outputs)
+            return (engine.name, self.steer(engine), self.sliders(engine), *outputs)
         shown = self.shown(engine.run_input(np.asarray(x, dtype=np.float32)), engine)
-        return (engine.name, steer(engine.code_size), self.sliders(engine, np.asarray(shown[5])), *shown[:6])
+        return (engine.name, self.steer(engine), self.sliders(engine, np.asarray(shown[5])), *shown[:6])
+
+    def steer(self, engine: Engine) -> str:
+        return steer(engine.code_size, in_page=bool(self.decoders.get(engine.name)))
 
     def on_rechoose(self, name, x) -> tuple:
         """The visitor's own model changed (a new run, a loaded checkpoint): if it is the one they picked, show it
@@ -204,8 +207,13 @@ def markdown_html(text: str) -> str:
     return "<p>" + re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text) + "</p>"
 
 
-def steer(d: int, say=t) -> str:
-    return say(STEER, d=d)
+ON_SERVER = (" This model's decoder does not run in the page: each move is decoded on the server, which takes about "
+             "a sixth of a second here.")  # docs/benchmarks.md, "The convolutional autoencoder": p50 0.16-0.17 s
+
+
+def steer(d: int, say=t, in_page: bool = True) -> str:
+    """What the sliders do; in_page: whether the page decodes this model's codes itself."""
+    return say(STEER, d=d) + ("" if in_page else say(ON_SERVER))
 
 
 KIND_NAMES = {"vae": "variational autoencoder", "conv": "convolutional autoencoder", "ae": "autoencoder",
