@@ -9,7 +9,10 @@ Starts `python app.py` on a free local port (timing start-up to the first page s
   3. the same calls through gradio_client, for reference;
   4. in chromium (Playwright), at 1280x800: from moving a latent slider to the frame that shows the picture
      the page decodes itself, and (its weights blocked) to the server's picture loaded; how many events a
-     continuous 2-second mouse drag sends to the server; the size of the decoder's weights.
+     continuous 2-second mouse drag sends to the server; the size of the decoder's weights; and, for a new
+     visitor, the seconds from opening the page to a digit and its reconstruction on screen before any input.
+The size of the page's config (what each new visitor's browser fetches to build the page) is reported too.
+--root DIR runs DIR's app.py (another checkout: the same measurements before and after a change).
 Prints each measurement's p50/p95/max as soon as it is taken, or all of them as JSON at the end with --json.
 --model NAME measures one of /models instead of the served one: the HTTP calls name it, the page picks it in the
 Model menu (#model-picker) before the slider moves, the in-process handlers are given it. A model whose decoder
@@ -180,13 +183,17 @@ def browser_figures(url: str, moves: int, drawing_path: Path, model: str | None 
                     lambda r, w=weights: w.append(len(r.body())) if "decoder.safetensors" in r.url else None)
             if not in_page:
                 page.route("**/decoder.safetensors", lambda route: route.abort())
+            start = time.perf_counter()
             page.goto(url)
+            if in_page:  # a new visitor's first look: is a digit, rebuilt, there before any input?
+                try:
+                    page.locator("#recon img").wait_for(timeout=20_000)
+                    out["first_digit_rebuilt_on_screen_s"] = round(time.perf_counter() - start, 2)
+                except Exception:
+                    out["first_digit_rebuilt_on_screen_s"] = None  # nothing shown until the visitor gives a digit
             page.locator("#sketch canvas").first.wait_for(timeout=60_000)
-            upload = page.get_by_role("tab", name="Upload")
-            if upload.count():
-                upload.click()
-                page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
-            # else (the tab's label shown untranslated, as its i18n key): the first paint's test digit stands in
+            page.get_by_role("tab", name="Upload").click()
+            page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
             page.locator("#recon img").wait_for(timeout=60_000)
             if model:
                 pick_model(page, model, names)
@@ -236,6 +243,7 @@ def main() -> None:
     p.add_argument("--phases", action="store_true", help="also report the server's time per phase (GRADIO_PROFILING)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--model", default=None, help="one of /models to measure (default: the served one)")
+    p.add_argument("--root", type=Path, default=None, help="the checkout whose app.py to run (default: this one)")
     args = p.parse_args()
     named = [args.model] if args.model else []  # the optional last argument of /encode, /decode, /reconstruct
 
@@ -254,8 +262,10 @@ def main() -> None:
         in_page_decoder = False
     results["model"] = f"{model.name} ({model.kind}, {model.code_size} numbers, in-page decoder: " + \
         ("yes)" if in_page_decoder else "no, the server decodes every move)")
-    with AppServer(**({"GRADIO_PROFILING": "1"} if args.phases else {})) as server:
+    with AppServer(**({"root": args.root} if args.root else {}),
+                   **({"GRADIO_PROFILING": "1"} if args.phases else {})) as server:
         results["startup_to_first_page_s"] = round(server.startup_seconds, 2)
+        results["page_config_kb"] = round(len(httpx.get(server.url + "config", timeout=60).content) / 1024, 1)
         with httpx.Client(base_url=server.url.rstrip("/"), timeout=30) as http:
             with seven.open("rb") as f:
                 uploaded = http.post("/gradio_api/upload", files={"files": ("seven.png", f, "image/png")}).json()[0]
