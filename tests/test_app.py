@@ -343,7 +343,7 @@ def test_the_first_launch_page_answers_every_endpoint_the_app_registers():
     from ae.ui import api
     from ae.ui.serve import endpoint_names
 
-    declared = set(endpoint_names([api] + [view for *_, view in app.VIEWS]))
+    declared = set(endpoint_names([api] + [view for _, _, view, _ in app.VIEWS]))
     named = {fn.api_name for fn in app.demo.fns.values() if fn.api_name in declared}
     documented = {fn.api_name for fn in app.demo.fns.values() if fn.api_visibility == "public"}
     assert named == declared and documented <= declared, documented - declared
