@@ -51,7 +51,7 @@ def test_code_sizes_shows_the_first_digit_at_every_size_with_the_conv_row(built)
     conv = {r["code_size"]: r["conv_mse"] for r in rows if "conv" in r}
     assert set(conv) == {16, 64} and conv[64] < conv[16]
     assert f"MSE {conv[16]:.4f}" in table  # the same handler made the value
-    assert blocks["sizes-plot"].value.count('<polyline') == 3  # autoencoder, conv (2 points), PCA
+    assert english(blocks["sizes-plot"].value).count('<polyline') == 3  # autoencoder, conv (2 points), PCA
 
 
 def test_denoise_shows_the_first_digit_damaged_and_repaired(built):

@@ -25,7 +25,7 @@ same number of numbers (compare the rows, and the lines below). The **convolutio
 digit through small filters that slide over the picture, the way its strokes are made; it was trained at two
 sizes, 16 and 64 numbers."""
 ROWS = (("autoencoder", "autoencoder"), ("conv", "convolutional autoencoder"), ("pca", "PCA"))  # key, row name
-COLOURS = {"autoencoder": "rgb(37,99,235)", "conv": "rgb(22,163,74)", "pca": "rgb(234,88,12)"}
+COLOURS = {"autoencoder": "rgb(37,99,235)", "conv": "rgb(21,128,61)", "pca": "rgb(194,65,12)"}
 WAITING = "Draw, upload or pick a digit in the first tab; it is rebuilt here at every code size."
 
 
@@ -86,7 +86,8 @@ def plot(figures: list[dict]) -> str:
         return left + (np.log2(k) - x0) / max(x1 - x0, 1e-9) * (w - left - pad)
 
     py, grid = _log_y_axis([p[1] for p in points], pad, h - bottom, left, w - pad)
-    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" style="width:100%;height:auto">', *grid]
+    parts = [f'<svg viewBox="0 0 {w} {h}" class="mse-plot" role="img" '
+             f'aria-label="{t("test MSE against code size")}" style="width:100%;height:auto">', *grid]
     for f in figures:
         parts.append(f'<text x="{px(f["code_size"]):.1f}" y="{h - bottom + 16}" font-size="11" '
                      f'text-anchor="middle" fill="#6b7280">{f["code_size"]}</text>')
@@ -103,8 +104,8 @@ def plot(figures: list[dict]) -> str:
 
 LEGEND = ("Test MSE (log scale) against the numbers in the code (log scale): "
           '<span style="color:rgb(37,99,235)">■ autoencoder</span> · '
-          '<span style="color:rgb(22,163,74)">■ convolutional autoencoder</span> · '
-          '<span style="color:rgb(234,88,12)">■ PCA</span>')
+          '<span style="color:rgb(21,128,61)">■ convolutional autoencoder</span> · '
+          '<span style="color:rgb(194,65,12)">■ PCA</span>')
 
 
 ENDPOINTS = ("reconstruct_at_size", "test_figures")  # the api_names build registers: the first-launch page answers them
@@ -126,7 +127,7 @@ def build(ctx: Context) -> None:
     # the first digit at every size, before any input
     table = gr.HTML(in_both_languages(lambda: show(ctx.first)), elem_id="sizes-table")
     gr.Markdown(L("**Test-set error** (all 10,000 MNIST test digits, the stored figures of each model):"))
-    gr.HTML(plot(figures), elem_id="sizes-plot")
+    gr.HTML(in_both_languages(lambda: plot(figures)), elem_id="sizes-plot")
     gr.Markdown(L(LEGEND), elem_id="sizes-legend")
     gr.Markdown(L("| code size | autoencoder | convolutional autoencoder | PCA | autoencoder ÷ PCA |\n"
                   "|---|---|---|---|---|\n{rows}", rows="\n".join(
