@@ -14,6 +14,7 @@ import pytest
 from ae.checkpoint import DEFAULT_PATH, CheckpointError, load_checkpoint
 from ae.startup import ensure_checkpoint
 from ae.ui.app_server import ROOT, AppServer, wait_for
+from ae.ui.page import TITLE
 from tests.conftest import FIXTURES
 
 # No network: torchvision's download goes through this closed local port and fails at once.
@@ -64,7 +65,7 @@ def test_two_apps_started_together_on_an_empty_weights_dir_train_once_and_both_s
             t.join()
         outputs = [s.output() for s in servers]
         assert not errors, (errors, outputs)
-        assert all(s.serving_title() == "Autoencoder playground" for s in servers)  # the app, on each port
+        assert all(s.serving_title() == TITLE for s in servers)  # the app, on each port
     finally:
         outputs = [s.stop() for s in servers]
     assert sum("Training one with the first-launch settings" in out for out in outputs) == 1, outputs
