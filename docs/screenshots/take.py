@@ -4,7 +4,7 @@
 
 Starts `python app.py` on a free local port with the first digit fixed (AE_FIRST_DIGIT=1), opens each view
 as a new visitor would, before any input, and saves `<language>-<width>-<view>.jpg`: the whole page on a laptop,
-and on a phone the screen from the tab bar down, then the whole page (`-page`). The phone page has touch.
+and on a phone what the screen shows from the tab bar down. The phone page has touch.
 """
 
 import argparse
@@ -18,7 +18,7 @@ from ae.ui.app_server import CHROMIUM, FLAGS, AppServer, open_view  # noqa: E402
 from ae.ui.lesson import VIEWS  # noqa: E402
 
 SIZES = {"laptop": dict(viewport={"width": 1280, "height": 800}),
-         "phone": dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)}
+         "phone": dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)}
 
 
 def main(argv=None) -> None:
@@ -39,11 +39,9 @@ def main(argv=None) -> None:
                     open_view(page, key)
                     page.wait_for_timeout(2500)  # the view's pictures load
                     name = args.out / f"{language}-{width}-{key}"
-                    if size == "phone":
+                    if size == "phone":  # what the screen shows, from the tab bar down
                         page.evaluate("document.querySelector('[role=tablist]').scrollIntoView()")
-                        page.screenshot(path=f"{name}.jpg", quality=70, type="jpeg")
-                        name = Path(f"{name}-page")
-                    page.screenshot(path=f"{name}.jpg", quality=70, type="jpeg", full_page=True)
+                    page.screenshot(path=f"{name}.jpg", quality=55, type="jpeg", full_page=size == "laptop")
                     print(f"{name}.jpg", flush=True)
                 page.close()
         browser.close()
