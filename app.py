@@ -46,8 +46,8 @@ torch.set_num_threads(1)  # each request is tiny; serving several at once is whe
 print(f"Serving {CHECKPOINT}: {CTX.served.describe()}; models {', '.join(ZOO.catalogue.names())}", flush=True)
 
 with gr.Blocks(title=page.TITLE) as demo:
-    gr.HTML(page.language_switch())
-    gr.Markdown(page.intro(CTX.served))
+    gr.HTML(page.language_switch(), elem_id="language-switch")
+    gr.Markdown(page.intro(CTX.served), elem_id="intro")
     with gr.Tabs(overflow_behavior="wrap", elem_id="views") as tabs:  # every title in sight, laptop or phone
         for i, (title, key, view, _) in enumerate(VIEWS):
             with gr.Tab(L(title), id=key):

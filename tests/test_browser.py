@@ -140,6 +140,7 @@ def in_viewport(page, selector: str) -> bool:
 
 def drag(page, slider, start: float, end: float, steps: int = 8) -> None:
     """Drag a slider's thumb with the mouse from `start` to `end` (fractions of its width)."""
+    slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + start * box["width"], y)
@@ -414,7 +415,7 @@ def curve_points(page) -> int:
 def test_train_your_own_learns_in_front_of_you_and_becomes_your_model(page, shot):
     open_tab(page, "Train your own")
     page.locator("#preset-over-compression").click()  # a 2-number code
-    expect(page.locator("#lab-estimate")).to_contain_text("over-compression", timeout=WAIT)
+    expect(page.locator("#lab-estimate")).to_contain_text(re.compile("over-compression", re.I), timeout=WAIT)
     expect(page.locator("#lab-code-size input[type=number]")).to_have_value("2", timeout=WAIT)
     epochs = page.locator("#lab-epochs input[type=number]")
     epochs.fill("200")  # a few seconds on the fixtures' 1,000 digits: long enough to watch

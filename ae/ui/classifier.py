@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 from gradio import FileData
 
-from ae.classify import classify, table_markdown
+from ae.classify import classify
 from ae.i18n import L, both, in_both_languages, t
 from ae.ui.context import Context
 from ae.ui.errors import for_api
@@ -31,11 +31,30 @@ def explain(metrics: dict) -> str:
     few = table[0]
     best = max(table, key=lambda r: r["few_labels"])
     pixels = next((r for r in table if r["features"].startswith("pixels")), None)
-    finding = "" if pixels is None else L(
-        " With only {n} labels per class, the **{best}** does best: {score}, against {pixels} from the pixels "
-        "themselves.", n=few["per_class"], best=best["features"], score=f"{best['few_labels']:.1%}",
-        pixels=f"{pixels['few_labels']:.1%}")
-    return L(ACCURACY, n=few["per_class"], draws=few["draws"], finding=finding, table=table_markdown(table))
+
+    def say() -> str:
+        finding = "" if pixels is None else t(
+            " With only {n} labels per class, the **{best}** does best: {score}, against {pixels} from the pixels "
+            "themselves.", n=few["per_class"], best=features(best["features"]), score=f"{best['few_labels']:.1%}",
+            pixels=f"{pixels['few_labels']:.1%}")
+        return t(ACCURACY, n=few["per_class"], draws=few["draws"], finding=finding, table=table_text(table))
+
+    return in_both_languages(say)
+
+
+def features(name: str) -> str:
+    """A row's features ("autoencoder code (64 numbers)") in the page's language."""
+    kind, _, rest = name.partition(" (")
+    return t("{kind} ({n} numbers)", kind=t(kind), n=rest.split()[0]) if rest else t(kind)
+
+
+def table_text(table: list[dict]) -> str:
+    """ae.classify.table_markdown's table, in the page's language."""
+    lines = [f"| {t('the classifier reads')} | {t('all 60,000 labels')} | "
+             f"{t('{n} labels per class (mean ± spread)', n=table[0]['per_class'])} |", "|---|---|---|"]
+    lines += [f"| {features(r['features'])} | {r['all_labels']:.1%} | {r['few_labels']:.1%} ± "
+              f"{r['few_labels_std']:.1%} |" for r in table]
+    return "\n".join(lines)
 
 
 ACCURACY = """**Accuracy on MNIST's 10,000 test digits**, the same classifier (standardised inputs, logistic
