@@ -153,20 +153,18 @@ DECODER_READY = """() => {
 }"""
 
 
-def pick_model(page, name: str, names: list[str]) -> None:
-    """Choose a model in the main view's picker as a person does, and wait for the digit redrawn through it.
-    The entry is found by its label, or else by its place in the catalogue's order (names): where a label
-    is shown untranslated, as its i18n key, the place still finds it."""
+def pick_model(page, name: str) -> None:
+    """Choose a model in the main view's picker as a person does, by its label, and wait for the digit redrawn
+    through it."""
     import re
 
     page.locator("#model-picker input").click()
-    option = page.get_by_role("option", name=re.compile(f"^{re.escape(name)}:"))
-    (option if option.count() else page.get_by_role("option").nth(names.index(name))).click()
+    page.get_by_role("option", name=re.compile(f"^{re.escape(name)}:")).click()
     page.locator("#message").filter(has_text=f"{name} averages").wait_for(timeout=60_000)
 
 
 def browser_figures(url: str, moves: int, drawing_path: Path, model: str | None = None,
-                    in_page_decoder: bool = True, names: list[str] = ()) -> dict:
+                    in_page_decoder: bool = True) -> dict:
     """Slider move to picture, with the page's own decoder (if the model has one) and with the server's; requests
     in a 2 s drag (on the in-page path, or the server's for a model without an in-page decoder)."""
     from playwright.sync_api import sync_playwright
@@ -196,7 +194,7 @@ def browser_figures(url: str, moves: int, drawing_path: Path, model: str | None 
             page.locator("#upload input[type=file]").set_input_files(str(drawing_path))
             page.locator("#recon img").wait_for(timeout=60_000)
             if model:
-                pick_model(page, model, names)
+                pick_model(page, model)
             if in_page:
                 page.wait_for_function(DECODER_READY, timeout=60_000)
                 page.wait_for_timeout(500)  # the picked model's decoder replaces the served one's
@@ -287,8 +285,7 @@ def main() -> None:
             results["client_reconstruct"] = summary(
                 timed(lambda: client.predict(handle_file(seven), *named, api_name="/reconstruct"), args.calls))
         if not args.no_browser:
-            for name, figure in browser_figures(server.url, args.moves, seven, args.model,
-                                                in_page_decoder, engines.catalogue.names()).items():
+            for name, figure in browser_figures(server.url, args.moves, seven, args.model, in_page_decoder).items():
                 results[name] = figure
 
     # The same handlers, in this process: what the server spends per call.
