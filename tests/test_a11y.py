@@ -12,8 +12,7 @@ import pytest
 
 from ae.ui.app_server import CHROMIUM, open_view
 from ae.ui.lesson import VIEWS
-from tests.test_browser import DECODE_HERE, WAIT
-from tests.test_browser import draw_seven as draw
+from tests.test_browser import DECODE_HERE, WAIT, draw_a_digit
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -78,8 +77,7 @@ def report(found: dict[str, list[dict]]) -> str:
 def draw_seven(page) -> None:
     """A 7 drawn with the mouse (on a touch screen: with a finger), then the server's reconstruction awaited."""
     page.locator("#sketch canvas").first.scroll_into_view_if_needed()
-    draw(page)
-    expect(page.locator("#message")).to_contain_text("MSE", timeout=WAIT)
+    draw_a_digit(page)
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
