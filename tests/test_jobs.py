@@ -10,6 +10,7 @@ from ae.checkpoint import load_checkpoint
 from ae.jobs import Jobs, LocalBackend, backend_from_env
 from ae.lab import LabSettings
 from ae.preprocess import InputError
+from ae.visitors import YOURS
 from tests.conftest import FIXTURES
 
 SMALL = {"code_size": 2, "digits": 300, "epochs": 3, "batch_size": 50}
@@ -212,6 +213,8 @@ def test_a_worker_without_data_answers_each_job_with_a_message(tmp_path):
     assert (kind, job_id) == ("error", "job-1") and "MNIST not found" in message
 
 
+# Both tests that start a local Ray live in this file: the test workers take a file each (--dist loadfile), so
+# two Rays never start at once on a 2-core machine.
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_the_ray_backend_runs_a_job_on_a_local_ray(tmp_path):
@@ -236,6 +239,23 @@ def test_the_ray_backend_runs_a_job_on_a_local_ray(tmp_path):
             assert jobs.status(stopped).state == "stopped" and messages[-1]["stopped"] == "stopped"
     finally:
         ray.shutdown()
+
+
+@pytest.mark.slow
+def test_the_app_trains_on_a_local_ray_when_told_to():
+    """AE_TRAIN_CLUSTER=auto: the app starts a Ray on this machine (one CPU, AE_TRAIN_WORKERS's default) at
+    launch, in its main thread, and a visitor's run goes through it to the end."""
+    pytest.importorskip("ray", reason='the Ray backend needs pip install -e ".[cluster]"')
+    import httpx
+
+    from ae.ui.app_server import AppServer
+    from tests.test_lab_view import poll_over_http, train_over_http
+
+    with AppServer(AE_DATA_DIR=str(FIXTURES), AE_TRAIN_CLUSTER="auto") as server, \
+            httpx.Client(base_url=server.url, timeout=120) as http:
+        assert "queue" in train_over_http(http, "rayvisitor01", epochs=3)
+        done = poll_over_http(http, "rayvisitor01", timeout=240)
+        assert "Done" in done[0] and done[5]["choices"][-1][1] == YOURS, done[0]
 
 
 def test_a_watched_run_nobody_reads_is_stopped_and_a_forsaken_queued_one_never_starts(monkeypatch):

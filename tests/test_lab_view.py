@@ -386,19 +386,3 @@ def test_the_training_worker_ends_with_the_server(how):
         wait_for(lambda: not any(alive(w) for w in workers), timeout=60)
     finally:
         server.stop()
-
-
-@pytest.mark.slow
-def test_the_app_trains_on_a_local_ray_when_told_to():
-    """AE_TRAIN_CLUSTER=auto: the app starts a Ray on this machine (one CPU, AE_TRAIN_WORKERS's default) at
-    launch, in its main thread, and a visitor's run goes through it to the end."""
-    pytest.importorskip("ray", reason='the Ray backend needs pip install -e ".[cluster]"')
-    import httpx
-
-    from ae.ui.app_server import AppServer
-
-    with AppServer(AE_DATA_DIR=str(FIXTURES), AE_TRAIN_CLUSTER="auto") as server, \
-            httpx.Client(base_url=server.url, timeout=120) as http:
-        assert "queue" in train_over_http(http, "rayvisitor01", epochs=3)
-        done = poll_over_http(http, "rayvisitor01", timeout=240)
-        assert "Done" in done[0] and done[5]["choices"][-1][1] == YOURS, done[0]
