@@ -1,13 +1,11 @@
 """First launch: no usable checkpoint in weights/ -> train one (once), save it, serve it."""
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 
@@ -47,6 +45,8 @@ def test_retrains_over_a_corrupt_checkpoint(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_two_apps_started_together_on_an_empty_weights_dir_train_once_and_both_serve(tmp_path):
+    """The first launch, twice at once: no weights folder yet; one app trains, saves and serves, the other waits
+    for that checkpoint and serves it. (A checkpoint of another code size: tests/test_browser.py.)"""
     path = tmp_path / "weights" / "ae.safetensors"
     servers = [AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES), OMP_NUM_THREADS="1") for _ in range(2)]
     errors = []
@@ -83,14 +83,6 @@ def test_app_without_checkpoint_data_or_network_exits_with_directions(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.slow
-def test_app_trains_on_first_launch_then_serves(tmp_path):
-    path = tmp_path / "ae.safetensors"
-    with AppServer(AE_CHECKPOINT=str(path), AE_DATA_DIR=str(FIXTURES)) as server:
-        assert path.is_file()
-    assert "Training one with the first-launch settings" in server.output()
-
-
 def test_a_second_process_says_it_waits_for_the_one_training(tmp_path, monkeypatch):
     from filelock import FileLock
 
@@ -104,27 +96,6 @@ def test_a_second_process_says_it_waits_for_the_one_training(tmp_path, monkeypat
         assert waiting.is_alive()  # still waiting: the lock is held
     waiting.join(600)
     assert any(line.startswith("Training one") for line in lines)  # the lock's holder left no checkpoint
-
-
-@pytest.mark.slow
-def test_the_app_serves_a_checkpoint_of_any_code_size(tmp_path):
-    from gradio_client import Client
-    from gradio_client.exceptions import AppError
-
-    from ae.train import main as train
-
-    path = tmp_path / "x.safetensors"
-    train(["--code-size", "8", "--epochs", "1", "--limit", "500", "--data-dir", str(FIXTURES), "--out", str(path),
-           "--no-progress"])
-    with AppServer(AE_CHECKPOINT=str(path)) as server:
-        client = Client(server.url, verbose=False, httpx_kwargs={"timeout": 300})
-        assert client.predict([0.0] * 8, api_name="/decode")
-        with pytest.raises(AppError, match="must have 8 numbers, got 64"):
-            client.predict([0.0] * 64, api_name="/decode")
-        config = json.loads(urllib.request.urlopen(server.url + "config", timeout=60).read())
-    sliders = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "sliders"]
-    assert len(sliders[0]["props"]["props"]["order"]) == 8 and len(sliders[0]["props"]["value"]) == 8
-    assert f"Serving {path}: autoencoder 784 -> 256 -> 8" in server.output()
 
 
 def test_a_start_removes_what_a_killed_write_left_and_nothing_younger(tmp_path):
