@@ -91,10 +91,8 @@ def draw_seven(page):
     many; each move costs headless chromium's software canvas about 0.3 s (48 moves took 11 s, these 6 take 2 s).
     """
     box = page.locator("#sketch canvas").first.bounding_box()
-    points = [(0.3, 0.25), (0.7, 0.25), (0.55, 0.5), (0.45, 0.78)]
-    path = [(box["x"] + (ax + t * (bx - ax)) * box["width"], box["y"] + (ay + t * (by - ay)) * box["height"])
-            for (ax, ay), (bx, by) in zip(points, points[1:], strict=False) for t in (0, 0.5)] + \
-        [(box["x"] + points[-1][0] * box["width"], box["y"] + points[-1][1] * box["height"])]
+    stroke = [(0.3, 0.25), (0.5, 0.25), (0.7, 0.25), (0.625, 0.375), (0.55, 0.5), (0.5, 0.64), (0.45, 0.78)]
+    path = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
     if page.evaluate("() => navigator.maxTouchPoints > 0"):
         cdp = page.context.new_cdp_session(page)
         kinds = ["touchStart"] + ["touchMove"] * (len(path) - 1)
@@ -174,7 +172,7 @@ def codes_match(page) -> None:
 
 def test_the_page_decodes_as_the_model_does(page, server):
     """The picture the page computes equals /decode's within 1/255 a pixel, for 100 random codes in the
-    sliders' ranges (an 8-number checkpoint: test_a_checkpoint_of_another_code_size_is_served_and_decoded_...)."""
+    sliders' ranges (an 8-number checkpoint's: the test after this one)."""
     assert_page_decodes_like_server(page, server.url)
 
 
