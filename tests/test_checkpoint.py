@@ -209,6 +209,23 @@ def test_the_shipped_manifest_names_the_shipped_checkpoint():
         assert entry["kind"] in KINDS, name
 
 
+def test_the_shipped_manifest_builds_what_an_artifact_reads_before_it():
+    """`python -m ae.build` builds in the manifest's order, so a file an entry reads (its model, the VAEs of a
+    beta table, the judge, a meter part's model) must come earlier, or a build from nothing would fail."""
+    names = list(read_manifest(WEIGHTS_DIR)["artifacts"])
+
+    def files(value):
+        if isinstance(value, str):
+            return [value] if value in names else []
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+        return [f for item in items for f in files(item)]
+
+    for at, name in enumerate(names):
+        entry = read_manifest(WEIGHTS_DIR)["artifacts"][name]
+        for read in files({k: v for k, v in entry.items() if k != "kind"}):
+            assert names.index(read) < at, f"{name} reads {read}, which the manifest builds after it"
+
+
 def test_every_kind_is_declared_once_with_its_loader_builder_and_place_in_the_app():
     from ae.artifacts import builder
     from ae.zoo import Zoo
