@@ -16,6 +16,7 @@ from ae import checkpoint as files
 from ae.beta import BetaTable, _load_beta_table
 from ae.checkpoint import Checkpoint, CheckpointError, Codes, ConvCheckpoint, Run, VAECheckpoint, read_artifact
 from ae.classify import Classifier
+from ae.judge import Judge, _load_judge
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
 from ae.outliers import OutlierMeter
@@ -43,6 +44,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("map", LatentMap, files._load_map, "ae.build:build_latent_map", "latent_map"),
     Kind("outliers", OutlierMeter, files._load_outliers, "ae.build:build_outliers", "outliers"),
     Kind("betas", BetaTable, _load_beta_table, "ae.build:build_betas", "beta_table"),
+    Kind("judge", Judge, _load_judge, "ae.build:build_judge", "judge"),
 )}
 
 

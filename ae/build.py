@@ -34,13 +34,13 @@ from ae.checkpoint import (
 )
 from ae.classify import accuracy_table, fit_classifier
 from ae.data import MNISTNotFound, Split, load_mnist
-from ae.judge import CONFIDENT, RECIPE, prior_pictures, sample_quality, train_judge
+from ae.judge import CONFIDENT, RECIPE, fit_judge, prior_pictures, sample_quality, save_judge, train_judge
 from ae.latent import encode_all, fit_gaussians
 from ae.latent_map import build_map, neighbour_agreement
 from ae.models import as_model
 from ae.noise import training_noise
 from ae.nondigits import NON_DIGITS, probe_sets
-from ae.outliers import Part, fit_meter, measure, part_scores
+from ae.outliers import JUDGE_SCORES, Part, fit_meter, measure, part_scores
 from ae.pca import fit_pca, pca_test_mse
 from ae.train import TrainConfig, denoising_loss, fit, resolve_device
 from ae.vae import kl_divergence, negative_elbo
@@ -86,11 +86,23 @@ def build_vae(entry: dict, out: Path, train: Split, test: Split, device: str) ->
     return _figures(ckpt) | {k: ckpt.metrics[k] for k in ("test_negative_elbo", "test_kl")}
 
 
+def build_judge(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
+    """Train the judge (ae/judge.py: seeded, on the training digits' pixels) and keep it with its features'
+    class statistics; its figure is its test accuracy."""
+    network, accuracy = train_judge(train, test, seed=entry.get("seed", 0))
+    save_judge(out, fit_judge(network, train, {"test_accuracy": accuracy, "recipe": RECIPE}))
+    return {"test_accuracy": round(accuracy, 4)}
+
+
 def build_betas(entry: dict, out: Path, train: Split, test: Split, device: str) -> dict:
     """The beta table (ae/beta.py) of the entry's `models` (VAE files, built before it): each one's test figures,
-    and what a judge trained here (ae/judge.py, seeded) makes of `samples` prior draws (seed `seed`) it decodes."""
+    and what the entry's `judge` (ae/judge.py, built before it) makes of `samples` prior draws (seed `seed`) it
+    decodes."""
     samples, seed = entry.get("samples", 1000), entry.get("seed", 0)
-    judge, accuracy = train_judge(train, test, seed=seed)
+    stored = load(out.parent / entry["judge"])
+    if stored.kind != "judge":
+        raise SystemExit(f"error: {out.name}: {entry['judge']} is a {stored.kind}, not a judge")
+    judge, accuracy = stored.network, stored.metrics["test_accuracy"]
     print(f"  judge: test accuracy {accuracy:.4f}", flush=True)
     x = test.images.float().div(255).reshape(len(test), -1)
     rows = []
@@ -197,8 +209,9 @@ def build_latent_map(entry: dict, out: Path, train: Split, test: Split, device: 
 
 
 def meter_inputs(parts: tuple[Part, ...], weights_dir: Path) -> tuple[dict, dict]:
-    """The models and class Gaussians the parts of an outlier meter read, by file name."""
-    models = {p.model: as_model(load(weights_dir / p.model), p.model) for p in parts}  # an autoencoder or a VAE
+    """The models (or judges) and class Gaussians the parts of an outlier meter read, by file name."""
+    models = {p.model: load(weights_dir / p.model) if p.score in JUDGE_SCORES
+              else as_model(load(weights_dir / p.model), p.model) for p in parts}  # an autoencoder, a VAE, a judge
     gaussians = {p.gaussians: load(weights_dir / p.gaussians) for p in parts if p.gaussians}
     return models, gaussians
 
@@ -208,7 +221,7 @@ def build_outliers(entry: dict, out: Path, train: Split, test: Split, device: st
     parts = tuple(Part(**p) for p in entry["parts"])
     inputs = meter_inputs(parts, out.parent)
     scores = part_scores(parts, *inputs, test.images.float() / 255)
-    meter = fit_meter(parts, scores)
+    meter = fit_meter(parts, scores, rule=entry.get("rule", "max"))
     probes = probe_sets(test.images[: entry.get("transformed", 2000)].numpy(), log=print)
     metrics = {"digits": scores.shape[1], "threshold": round(meter.threshold, 4),
                "median": {p.name: float(np.median(s)) for p, s in zip(parts, scores, strict=True)},

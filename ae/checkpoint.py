@@ -383,7 +383,7 @@ def _load_map(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Ten
 
 def save_outliers(path: os.PathLike, m: OutlierMeter) -> Path:
     return save_artifact(path, OutlierMeter.kind, m.to_tensors(),
-                         {"parts": [vars(p) for p in m.parts], "metrics": m.metrics})
+                         {"parts": [vars(p) for p in m.parts], "metrics": m.metrics, "rule": m.rule})
 
 
 def _load_outliers(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> OutlierMeter:
@@ -394,4 +394,8 @@ def _load_outliers(path: Path, metadata: dict[str, str], tensors: dict[str, torc
         raise CheckpointError(path, f"bad metadata (parts: {e})") from None
     n = tensors["combined"].shape[0] if "combined" in tensors and tensors["combined"].ndim == 1 else -1
     _shaped(path, tensors, {"reference": (len(parts), n), "combined": (n,)})
-    return OutlierMeter(parts, tensors["reference"], tensors["combined"], metrics)
+    try:  # a meter saved before meters had a rule combined by the largest tail
+        rule = json.loads(metadata.get("rule", '"max"'))
+        return OutlierMeter(parts, tensors["reference"], tensors["combined"], metrics, rule)
+    except ValueError as e:
+        raise CheckpointError(path, f"bad metadata ({e})") from None

@@ -4,12 +4,22 @@ The judge is a small convolutional classifier trained here on MNIST's pixels (se
 torch build); it never sees an autoencoder. Sample quality is read from its labels of pictures decoded from codes
 drawn from a standard normal: the share it labels with confidence of at least 0.9, and each digit's share
 (a generator that draws only a few kinds of digit scores well on the first and badly on the second).
+
+The judge is also kept as an artifact (weights/judge.safetensors, `python -m ae.build`) with what the outlier
+meter asks of it: how much it doubts every digit class (its energy) and how far the picture's features lie from
+every class's training digits (the Mahalanobis distance of its last hidden layer). Both were fitted on training
+digits only.
 """
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ae.checkpoint import CheckpointError, _json_objects, _shaped, save_artifact
 from ae.data import Split
 
 CONFIDENT = 0.9  # the judge's top probability at which a picture counts as a clear digit
@@ -73,3 +83,68 @@ def sample_quality(judge: nn.Module, pictures: torch.Tensor, confident: float = 
     shares = (torch.bincount(labels, minlength=10).double() / len(labels)).tolist()
     return {"confident_share": float((confidence >= confident).double().mean()), "class_shares": shares,
             "min_class_share": min(shares), "max_class_share": max(shares)}
+
+
+FEATURES = 128  # width of the judge's last hidden layer, whose features the Mahalanobis distance reads
+CLASSES = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Judge:
+    """A trained judge and its training digits' features: each class's mean and the inverse of the covariance
+    they share (Lee et al., NeurIPS 2018: "A simple unified framework for detecting out-of-distribution samples")."""
+
+    network: nn.Module  # make_judge()'s layers, trained, in eval mode
+    means: torch.Tensor  # (10, FEATURES) float64: each class's mean feature over its training digits
+    precision: torch.Tensor  # (FEATURES, FEATURES) float64: inverse of the within-class covariance
+    metrics: dict = field(default_factory=dict)  # "test_accuracy", "recipe"
+    kind = "judge"
+
+    @torch.inference_mode()
+    def features(self, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+        """(N, ...) pictures of 784 pixels in [0, 1] -> (N, FEATURES) float64: the last hidden layer."""
+        flat = x.reshape(len(x), -1).float()
+        return torch.cat([self.network[:-1](flat[i : i + batch]) for i in range(0, len(flat), batch)]).double()
+
+    @torch.inference_mode()
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """(N,) -log sum_c exp(logit_c): high when no digit class fits the picture (Liu et al., NeurIPS 2020)."""
+        logits = self.network[-1](self.features(x).float()).double()
+        return -torch.logsumexp(logits, 1)
+
+    @torch.inference_mode()
+    def mahalanobis(self, x: torch.Tensor) -> torch.Tensor:
+        """(N,) the squared Mahalanobis distance of the picture's features to the nearest class's mean."""
+        f = self.features(x)
+        return torch.stack([((f - m) @ self.precision * (f - m)).sum(1) for m in self.means], 1).min(1).values
+
+    def to_tensors(self) -> dict[str, torch.Tensor]:
+        return {**{f"network.{k}": v.contiguous() for k, v in self.network.state_dict().items()},
+                "means": self.means.contiguous(), "precision": self.precision.contiguous()}
+
+
+@torch.inference_mode()
+def fit_judge(network: nn.Module, train: Split, metrics: dict | None = None) -> Judge:
+    """The Judge of a trained network: its features' class means and shared covariance on the training digits."""
+    network.eval()
+    bare = Judge(network, torch.zeros(CLASSES, FEATURES, dtype=torch.float64), torch.eye(FEATURES).double())
+    f = bare.features(train.images.float() / 255)
+    means = torch.stack([f[train.labels == c].mean(0) for c in range(CLASSES)])
+    centred = f - means[train.labels]
+    covariance = centred.T @ centred / len(f) + 1e-6 * torch.eye(FEATURES, dtype=torch.float64)
+    return Judge(network, means, torch.linalg.inv(covariance), metrics or {})
+
+
+def save_judge(path: os.PathLike, judge: Judge) -> Path:
+    return save_artifact(path, Judge.kind, judge.to_tensors(), {"metrics": judge.metrics})
+
+
+def _load_judge(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Judge:
+    (metrics,) = _json_objects(path, metadata, "metrics")
+    network = make_judge()
+    own = {f"network.{k}": tuple(v.shape) for k, v in network.state_dict().items()}
+    _shaped(path, tensors, {**own, "means": (CLASSES, FEATURES), "precision": (FEATURES, FEATURES)})
+    if any(not t.is_floating_point() or not bool(torch.isfinite(t).all()) for t in tensors.values()):
+        raise CheckpointError(path, "a judge's tensors must be finite floating-point numbers")
+    network.load_state_dict({k.removeprefix("network."): tensors[k].float() for k in own})
+    return Judge(network.eval(), tensors["means"].double(), tensors["precision"].double(), metrics)

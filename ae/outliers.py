@@ -1,11 +1,14 @@
 """How unlike MNIST is a digit? The outlier meter: scores an autoencoder offers (reconstruction errors of
 models of several code sizes, the code's likelihood under the class Gaussians, a VAE's negative ELBO, and that
-ELBO less the input's own complexity), each turned into where it
-falls among the 10,000 MNIST test digits' own scores (stored when the artifacts are built), and combined.
+ELBO less the input's own complexity) and scores of a digit classifier on pixels (its doubt, and the distance of
+its features from every class), each turned into where it falls among the 10,000 MNIST test digits' own scores
+(stored when the artifacts are built), and combined.
 
 Each part's *tail* is -ln of the share of test digits scoring at least as high (+1 smoothing). The combined
-score is the largest tail, i.e. the rarest of the parts; a digit is flagged when its combined score is above
-the 99th percentile of the test digits' combined scores, so 1% of MNIST's own test digits are flagged.
+score follows the meter's rule: "max", the largest tail (the rarest of the parts), or "sum", the tails added
+(Fisher's method: the parts' shares multiplied, as if they were independent, so several parts that are each
+somewhat unusual add up). A digit is flagged when its combined score is above the 99th percentile of the test
+digits' combined scores, so 1% of MNIST's own test digits are flagged.
 """
 
 import functools
@@ -25,7 +28,9 @@ VERDICTS = {"usual": "looks like the MNIST digits it was trained on",  # below t
             "far": "unlike anything it was trained on: flagged as an outlier"}  # from the 99.9th
 
 
-SCORE_KINDS = ("mse", "nll", "elbo", "elbo-complexity")
+SCORE_KINDS = ("mse", "nll", "elbo", "elbo-complexity", "energy", "mahalanobis")
+RULES = ("max", "sum")  # how a meter combines its parts' tails
+JUDGE_SCORES = ("energy", "mahalanobis")  # the scores that read a digit classifier (ae.judge.Judge), not a model
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,8 @@ class Part:
     """One score (SCORE_KINDS) and the files it needs: "mse" (a model's reconstruction error), "nll" (the code's
     negative log-likelihood under the best-fitting class Gaussian), "elbo" (a VAE's negative ELBO, nats) or
     "elbo-complexity" (that less the input's complexity, the compressed length of its on/off picture, in nats:
-    Serra et al. 2020)."""
+    Serra et al. 2020), "energy" (how much a digit classifier on pixels doubts every class) or "mahalanobis" (how
+    far that classifier's features lie from every class's training digits); those two name a judge file."""
 
     score: str
     model: str
@@ -50,7 +56,12 @@ class OutlierMeter:
     reference: torch.Tensor  # (P, N) each part's scores of the N test digits, sorted
     combined: torch.Tensor  # (N,) the test digits' combined scores, sorted
     metrics: dict = field(default_factory=dict)
+    rule: str = "max"  # how the parts' tails combine: one of RULES
     kind = "outliers"
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}, got {self.rule!r}")
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
         return {"reference": self.reference.contiguous(), "combined": self.combined.contiguous()}
@@ -67,8 +78,9 @@ class OutlierMeter:
         return -np.log((at_least + 1) / (n + 1))
 
     def combine(self, scores: np.ndarray) -> np.ndarray:
-        """(P, M) part scores -> (M,) combined scores (the largest tail)."""
-        return self.tails(scores).max(0)
+        """(P, M) part scores -> (M,) combined scores: the largest tail, or their sum (the meter's rule)."""
+        tails = self.tails(scores)
+        return tails.max(0) if self.rule == "max" else tails.sum(0)
 
     @functools.cached_property
     def threshold(self) -> float:
@@ -102,7 +114,7 @@ def percentile_of(sorted_reference: torch.Tensor, value: float) -> float:
 def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, ClassGaussians],
                 x: torch.Tensor) -> np.ndarray:
     """(N, 784) or (N, 28, 28) inputs in [0, 1] -> (P, N) float32 scores, larger meaning less like MNIST.
-    models: ae.models.Model by the file name each part names."""
+    models: by the file name each part names, an ae.models.Model (an ae.judge.Judge for JUDGE_SCORES)."""
     x = x.float().reshape(len(x), -1)
     out = []
     for p in parts:
@@ -115,6 +127,10 @@ def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, Clas
             out.append(model.negative_elbo(x).double())
         elif p.score == "elbo-complexity":
             out.append(model.negative_elbo(x).double() - complexity_bits(x) * math.log(2))
+        elif p.score == "energy":
+            out.append(model.energy(x))
+        elif p.score == "mahalanobis":
+            out.append(model.mahalanobis(x))
         else:
             raise ValueError(f"unknown score {p.score!r} (known: {', '.join(map(repr, SCORE_KINDS))})")
     return torch.stack(out).float().numpy()  # float32, as the reference is stored
@@ -164,11 +180,12 @@ def best_class_nll(g: ClassGaussians, codes: torch.Tensor) -> torch.Tensor:
     return best
 
 
-def fit_meter(parts: tuple[Part, ...], scores: np.ndarray, metrics: dict | None = None) -> OutlierMeter:
-    """The meter whose reference is (P, N) part scores of the test digits."""
+def fit_meter(parts: tuple[Part, ...], scores: np.ndarray, metrics: dict | None = None,
+              rule: str = "max") -> OutlierMeter:
+    """The meter whose reference is (P, N) part scores of the test digits, combined by `rule` (RULES)."""
     ref = torch.from_numpy(np.sort(scores, axis=1)).float()
-    combined = OutlierMeter(parts, ref, torch.zeros(0)).combine(scores)  # the tails need only the reference
-    return OutlierMeter(parts, ref, torch.from_numpy(np.sort(combined)).float(), metrics or {})
+    combined = OutlierMeter(parts, ref, torch.zeros(0), rule=rule).combine(scores)  # the tails need the reference
+    return OutlierMeter(parts, ref, torch.from_numpy(np.sort(combined)).float(), metrics or {}, rule)
 
 
 def flag_rates(meter: OutlierMeter, models: dict, gaussians: dict, sets: dict[str, np.ndarray]) -> dict[str, dict]:

@@ -10,6 +10,7 @@ from ae.artifacts import KINDS, load
 from ae.beta import BetaTable
 from ae.checkpoint import WEIGHTS_DIR, Checkpoint, CheckpointError, Codes, Run, read_manifest
 from ae.classify import Classifier
+from ae.judge import Judge
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
 from ae.models import Catalogue, Model, models_from, reconstruct_one
@@ -30,6 +31,7 @@ class Zoo:
     latent_map: LatentMap | None = None  # test digits' codes mapped to 2-d
     outliers: OutlierMeter | None = None  # how unlike MNIST's test digits an input is
     beta_table: BetaTable | None = None  # 16-number VAEs of several betas: their figures and sample quality
+    judge: Judge | None = None  # a digit classifier on pixels, independent of every autoencoder
     loaded: dict[str, object] = field(default_factory=dict)  # every artifact loaded, by its file name
     missing: list[str] = field(default_factory=list)  # what the manifest names that could not be loaded, and why
 

@@ -231,7 +231,7 @@ def test_every_kind_is_declared_once_with_its_loader_builder_and_place_in_the_ap
     from ae.zoo import Zoo
 
     assert set(KINDS) == {"autoencoder", "vae", "conv", "pca", "run", "codes", "gaussians", "classifier", "map",
-                          "outliers", "betas"}
+                          "outliers", "betas", "judge"}
     for name, kind in KINDS.items():
         assert kind.type.kind == name  # the metadata's kind is the loaded type's
         assert callable(builder(name)) and builder(name).__name__.startswith("build_")

@@ -1,5 +1,6 @@
-"""The outlier meter's newer scores (a VAE's negative ELBO, and that less the input's complexity), the ROC AUC the
-benchmark reports, and a meter holding every kind of part saved and loaded back."""
+"""The outlier meter's newer scores (a VAE's negative ELBO, and that less the input's complexity; a digit
+classifier's energy and Mahalanobis distance), the ROC AUC the benchmark reports, the rules that combine the
+parts, and a meter holding every kind of part saved and loaded back."""
 
 import math
 import zlib
@@ -12,11 +13,11 @@ from sklearn.metrics import roc_auc_score
 from ae.artifacts import load
 from ae.build import meter_inputs
 from ae.checkpoint import WEIGHTS_DIR, save_outliers
-from ae.outliers import SCORE_KINDS, Part, complexity_bits, fit_meter, part_scores, roc_auc
+from ae.outliers import RULES, SCORE_KINDS, OutlierMeter, Part, complexity_bits, fit_meter, part_scores, roc_auc
 
-VAE = "vae-16.safetensors"
+VAE, JUDGE = "vae-16.safetensors", "judge.safetensors"
 EVERY_KIND = (Part("mse", "ae.safetensors"), Part("nll", "ae.safetensors", "gaussians.safetensors"),
-              Part("elbo", VAE), Part("elbo-complexity", VAE))
+              Part("elbo", VAE), Part("elbo-complexity", VAE), Part("energy", JUDGE), Part("mahalanobis", JUDGE))
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +61,17 @@ def test_the_new_scores_on_fixture_digits(inputs, mnist_test):
     models, gaussians = inputs
     x = mnist_test.images[:30].float() / 255
     scores = part_scores(EVERY_KIND, models, gaussians, x)
-    assert scores.shape == (4, 30) and np.isfinite(scores).all()
+    assert scores.shape == (6, 30) and np.isfinite(scores).all()
     elbo = models[VAE].negative_elbo(x).numpy()
     assert scores[2] == pytest.approx(elbo, rel=1e-5)
     assert scores[3] == pytest.approx(elbo - complexity_bits(x).numpy() * math.log(2), rel=1e-5, abs=1e-2)
+    judge = models[JUDGE]
+    with torch.inference_mode():
+        logits = judge.network(x.reshape(30, -1)).double()
+    assert scores[4] == pytest.approx((-torch.logsumexp(logits, 1)).numpy(), rel=1e-4, abs=1e-4)
+    f = judge.features(x)  # the squared Mahalanobis distance to the nearest class mean, written out
+    nearest = [min(float((f[i] - m) @ judge.precision @ (f[i] - m)) for m in judge.means) for i in range(30)]
+    assert scores[5] == pytest.approx(nearest, rel=1e-4)
     # one digit alone scores as it does among others
     alone = part_scores(EVERY_KIND, models, gaussians, x[3:4])
     assert alone[:, 0] == pytest.approx(scores[:, 3], rel=1e-4)
@@ -76,15 +84,71 @@ def test_a_busy_non_digit_scores_higher_than_digits(inputs, mnist_test):
     blob[0, 4:24, 4:24] = 1.0  # a filled square: simple, unlike any digit
     square = part_scores(EVERY_KIND, models, gaussians, blob)
     assert square[3, 0] > np.percentile(digits[3], 99)
+    assert square[5, 0] > np.percentile(digits[5], 99)  # far from every class in the classifier's features
+
+
+def test_the_judges_class_means_are_its_training_digits_features(inputs, mnist_test):
+    from ae.judge import fit_judge
+
+    judge = inputs[0][JUDGE]
+    fitted = fit_judge(judge.network, mnist_test)  # the fixture digits as if they were the training digits
+    f = judge.features(mnist_test.images.float() / 255)
+    for c in range(10):
+        assert torch.allclose(fitted.means[c], f[mnist_test.labels == c].mean(0))
+    centred = f - fitted.means[mnist_test.labels]
+    covariance = centred.T @ centred / len(f) + 1e-6 * torch.eye(f.shape[1], dtype=torch.float64)
+    assert torch.allclose(fitted.precision @ covariance, torch.eye(f.shape[1], dtype=torch.float64), atol=1e-6)
+
+
+def test_a_judge_round_trips_and_a_damaged_one_is_refused(tmp_path, inputs, mnist_test):
+    from ae.checkpoint import CheckpointError, save_artifact
+    from ae.judge import save_judge
+
+    judge = inputs[0][JUDGE]
+    back = load(save_judge(tmp_path / "judge.safetensors", judge))
+    x = mnist_test.images[:10].float() / 255
+    assert torch.equal(back.energy(x), judge.energy(x)) and torch.equal(back.mahalanobis(x), judge.mahalanobis(x))
+    assert back.metrics == judge.metrics
+    tensors = judge.to_tensors()
+    for name, bad in (("means", torch.zeros(9, 128, dtype=torch.float64)),
+                      ("precision", torch.full((128, 128), float("nan"), dtype=torch.float64)),
+                      ("network.0.weight", torch.zeros(16, 1, 3, 3))):
+        save_artifact(tmp_path / "bad.safetensors", "judge", {**tensors, name: bad}, {"metrics": {}})
+        with pytest.raises(CheckpointError):
+            load(tmp_path / "bad.safetensors")
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_rule_combines_the_tails_as_it_says(rule):
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(3, 1000))
+    meter = fit_meter(EVERY_KIND[:3], reference, rule=rule)
+    probe = rng.normal(size=(3, 9)) * 2
+    tails = meter.tails(probe)
+    assert meter.combine(probe) == pytest.approx(tails.max(0) if rule == "max" else tails.sum(0))
+    assert np.mean(meter.combine(reference) > meter.threshold) == pytest.approx(0.01, abs=0.002)
+
+
+def test_a_meter_with_an_unknown_rule_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="rule"):
+        OutlierMeter(EVERY_KIND[:1], torch.zeros(1, 5), torch.zeros(5), rule="mean")
+    meter = fit_meter(EVERY_KIND[:1], np.zeros((1, 5)), rule="sum")
+    path = save_outliers(tmp_path / "outliers.safetensors", meter)
+    from ae.checkpoint import CheckpointError, read_artifact, save_artifact
+
+    _, metadata, tensors = read_artifact(path)
+    save_artifact(path, "outliers", tensors, {"parts": [vars(EVERY_KIND[0])], "metrics": {}, "rule": "mean"})
+    with pytest.raises(CheckpointError, match="rule"):
+        load(path)
 
 
 def test_a_meter_of_every_kind_round_trips(tmp_path, inputs, mnist_test):
     assert {p.score for p in EVERY_KIND} == set(SCORE_KINDS)
     models, gaussians = inputs
     scores = part_scores(EVERY_KIND, models, gaussians, mnist_test.images[:200].float() / 255)
-    meter = fit_meter(EVERY_KIND, scores, {"auroc": {"letters": {"combined": 0.9}}})
+    meter = fit_meter(EVERY_KIND, scores, {"auroc": {"letters": {"combined": 0.9}}}, rule="sum")
     back = load(save_outliers(tmp_path / "outliers.safetensors", meter))
-    assert back.parts == meter.parts and back.metrics == meter.metrics
+    assert back.parts == meter.parts and back.metrics == meter.metrics and back.rule == "sum"
     assert torch.equal(back.reference, meter.reference) and torch.equal(back.combined, meter.combined)
     probe = scores[:, :7]
     assert back.combine(probe) == pytest.approx(meter.combine(probe)) and back.threshold == meter.threshold

@@ -224,7 +224,8 @@ def test_the_builder_makes_the_beta_table_from_the_manifest(tmp_path, capsys):
     vaes = {f"vae-{name}.safetensors": {"kind": "vae", "train": {**recipe, "model": {**SMALL, "beta": beta}}}
             for name, beta in (("4", 1.0), ("4-beta8", 8.0))}
     (tmp_path / "manifest.json").write_text(json.dumps({"serve": "vae-4.safetensors", "artifacts": {
-        **vaes, FILE: {"kind": "betas", "models": list(vaes), "samples": 50, "seed": 0}}}))
+        **vaes, "judge.safetensors": {"kind": "judge", "seed": 0},
+        FILE: {"kind": "betas", "models": list(vaes), "samples": 50, "seed": 0, "judge": "judge.safetensors"}}}))
     build(["--data-dir", str(FIXTURES), "--weights-dir", str(tmp_path), "--threads", "1"])
     rows = beta_table(tmp_path)
     assert [(r["beta"], r["name"], r["model"]) for r in rows] == [
@@ -240,11 +241,12 @@ def test_the_builder_makes_the_beta_table_from_the_manifest(tmp_path, capsys):
         assert sum(row["class_shares"]) == pytest.approx(1.0)
     assert rows[1]["kl"] < rows[0]["kl"]  # a heavier KL weight, a smaller KL
     assert "judge: test accuracy" in capsys.readouterr().out
+    assert zoo.judge is not None and zoo.beta_table.judge["test_accuracy"] == zoo.judge.metrics["test_accuracy"]
     # A table of something that is not a VAE is refused by name.
     save_artifact(tmp_path / "codes.safetensors", "codes", {"codes": torch.zeros(2, 2), "labels": torch.zeros(2)},
                   {"model": "x"})
     (tmp_path / "manifest.json").write_text(json.dumps({"serve": "vae-4.safetensors", "artifacts": {
-        FILE: {"kind": "betas", "models": ["codes.safetensors"]}}}))
+        FILE: {"kind": "betas", "models": ["codes.safetensors"], "judge": "judge.safetensors"}}}))
     with pytest.raises(SystemExit, match="codes.safetensors is a codes, not a vae"):
         build(["--data-dir", str(FIXTURES), "--weights-dir", str(tmp_path), "--threads", "1"])
 

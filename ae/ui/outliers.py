@@ -10,7 +10,7 @@ from gradio import FileData
 from ae.i18n import L, both, in_both_languages, t
 from ae.models import reconstruct_one
 from ae.nondigits import NON_DIGITS
-from ae.outliers import FLAG_PERCENTILE, OutlierMeter, part_scores
+from ae.outliers import FLAG_PERCENTILE, JUDGE_SCORES, OutlierMeter, part_scores
 from ae.ui.context import Context
 from ae.ui.errors import for_api
 from ae.ui.inputs import model_input
@@ -22,9 +22,13 @@ SCORES = {"mse": "reconstruction error (MSE), {d}-number autoencoder ({name})",
           "nll": "how unlikely the {d}-number code ({name}) is for any digit class (Gaussian fit)",
           "elbo": "how unlikely the input is under the {d}-number variational autoencoder ({name}): its negative ELBO",
           "elbo-complexity": "the {d}-number VAE's ({name}) negative ELBO less the input's own complexity (its "
-                             "compressed length): unlikely for its simplicity or busyness alone does not count"}
+                             "compressed length): unlikely for its simplicity or busyness alone does not count",
+          "energy": "how much a digit classifier on pixels ({name}) doubts every digit class (its energy)",
+          "mahalanobis": "how far the digit classifier's ({name}) features of the input lie from those of every "
+                         "class's training digits (Mahalanobis distance)"}
 SHORT = {"mse": "reconstruction error", "nll": "unlikely code", "elbo": "negative ELBO",
-         "elbo-complexity": "ELBO less complexity"}  # each score's name in the measured table
+         "elbo-complexity": "ELBO less complexity", "energy": "classifier's doubt",
+         "mahalanobis": "classifier's distance"}  # each score's name in the measured table
 SETS = {"letters": "letters", "shapes": "shapes", "scribbles": "scribbles"}  # each set's name, to translate
 TARGETS = {"letters": 0.70, "shapes": 0.90, "scribbles": 0.90}  # shares of non-digits the meter should flag
 VERDICTS = {v: v for v in ("looks like the MNIST digits it was trained on", "unusual for an MNIST digit",
@@ -33,7 +37,10 @@ VERDICTS = {v: v for v in ("looks like the MNIST digits it was trained on", "unu
 
 
 def describe(part, model) -> str:
-    """A part of the meter in words, naming the model it reads (the meter's own, whichever a visitor picked)."""
+    """A part of the meter in words, naming the model (or judge) it reads (the meter's own, whichever a visitor
+    picked)."""
+    if part.score in JUDGE_SCORES:
+        return t(SCORES[part.score], name=part.model.removesuffix(".safetensors"))
     return t(SCORES[part.score], d=model.code_size, name=model.name)
 
 
@@ -112,7 +119,8 @@ def meter_html(result: dict, names: list[str]) -> str:
             f'<th>{t("percentile among test digits")}</th></tr>{rows}</table></div>')
 
 
-API = ("An image -> how unlike MNIST's test digits it is: each score (reconstruction errors, the code's likelihood) "
+API = ("An image -> how unlike MNIST's test digits it is: each score (reconstruction errors, the code's likelihood, "
+       "a VAE's negative ELBO, a digit classifier's doubt and distance) "
        "with its percentile among the 10,000 test digits, the combined score and its percentile, whether it is "
        "flagged (above the 99th), and a verdict in words.")
 ENDPOINTS = ("outlier",)  # the api_names build registers: the first-launch page answers them
@@ -121,7 +129,8 @@ ENDPOINTS = ("outlier",)  # the api_names build registers: the first-launch page
 def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its /outlier endpoint."""
     zoo, meter, current, trusted = ctx.zoo, ctx.zoo.outliers, ctx.current, ctx.trusted
-    models = {} if meter is None else {p.model: zoo.model_for(p.model) for p in meter.parts}
+    models = {} if meter is None else {
+        p.model: zoo.loaded.get(p.model) if p.score in JUDGE_SCORES else zoo.model_for(p.model) for p in meter.parts}
     gaussians = {} if meter is None else {p.gaussians: zoo.loaded.get(p.gaussians) for p in meter.parts if p.gaussians}
     if meter is None or None in models.values() or None in gaussians.values():
         gr.Markdown(L("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them)."))
@@ -133,7 +142,8 @@ def build(ctx: Context) -> None:
         return meter.assess(scores[:, 0])
 
     # each autoencoder or VAE the meter reads, once (a VAE rebuilds from its mean code)
-    rebuilders = list({p.model: models[p.model] for p in meter.parts if p.score != "nll"}.values())
+    rebuilders = list({p.model: models[p.model] for p in meter.parts
+                       if p.score != "nll" and p.score not in JUDGE_SCORES}.values())
 
     def rebuilt(x, name=None) -> str:  # the input beside what each autoencoder of the meter (and yours) makes of it
         x = np.asarray(x, np.float32)
