@@ -14,7 +14,7 @@ from ae.judge import Judge
 from ae.latent import ClassGaussians
 from ae.latent_map import LatentMap
 from ae.models import Catalogue, Model, models_from, reconstruct_one
-from ae.outliers import OutlierMeter
+from ae.outliers import JUDGE_SCORES, OutlierMeter
 from ae.pca import PCA
 
 
@@ -42,6 +42,14 @@ class Zoo:
     def model_for(self, file: str) -> Model | None:
         """The model an artifact was made from (it names the model's file), if it is loaded."""
         return self.catalogue.from_source(file)
+
+    def meter_inputs(self) -> tuple[dict, dict]:
+        """What the outlier meter's parts read, by file name: the models (a judge for JUDGE_SCORES) and the
+        class Gaussians; None stands for one that is not loaded. Both empty without a meter."""
+        parts = self.outliers.parts if self.outliers is not None else ()
+        models = {p.model: self.loaded.get(p.model) if p.score in JUDGE_SCORES else self.model_for(p.model)
+                  for p in parts}
+        return models, {p.gaussians: self.loaded.get(p.gaussians) for p in parts if p.gaussians}
 
 
 KIND_ORDER = ("autoencoder", "conv", "vae", "pca")  # how the catalogue lists the kinds; any other comes last

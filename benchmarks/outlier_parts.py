@@ -57,9 +57,9 @@ def main(argv=None) -> None:
         sent = max(v for k, v in flagged.items() if k not in NON_DIGITS)
         met = all(flagged[k] >= t for k, t in TARGETS.items()) and sent <= 0.05
         short = sum(max(0.0, t - flagged[k]) for k, t in TARGETS.items())  # how far below the targets, summed
-        rows.append({"parts": [CANDIDATES[i].name for i in idx], "rule": rule, "auroc": round(roc_auc(test_combined, pooled), 4),
-                     **{k: round(flagged[k], 4) for k in NON_DIGITS}, "sent": round(sent, 4), "short": round(short, 4),
-                     "met": met})
+        rows.append({"parts": [CANDIDATES[i].name for i in idx], "rule": rule,
+                     "auroc": round(roc_auc(test_combined, pooled), 4), **{k: round(flagged[k], 4) for k in NON_DIGITS},
+                     "sent": round(sent, 4), "short": round(short, 4), "met": met})
     for i, part in enumerate(CANDIDATES):  # each score alone, for the record
         t = np.percentile(reference[i], FLAG_PERCENTILE)
         alone = {k: float(np.mean(s[i] > t)) for k, s in scores.items()}

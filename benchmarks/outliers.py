@@ -24,7 +24,7 @@ from ae.build import meter_inputs
 from ae.checkpoint import WEIGHTS_DIR
 from ae.data import load_mnist
 from ae.nondigits import NON_DIGITS, probe_sets
-from ae.outliers import Part, fit_meter, measure, part_scores
+from ae.outliers import RULES, Part, fit_meter, measure, part_scores
 
 SENT = 2000  # test digits sent in each of the ways people send them
 
@@ -59,22 +59,25 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", default=None, help="MNIST root: make the sets and measure again")
     p.add_argument("--parts", default=None, help="a candidate meter's parts, as the manifest's JSON list (needs "
                                                  "--data-dir: its reference is scored on the test digits)")
+    p.add_argument("--rule", choices=RULES, default=None, help="how a candidate meter combines its parts "
+                                                               "(default: the stored meter's rule)")
     p.add_argument("--draw", type=int, default=0, help="which seeded draw of the sets (0, the reported one)")
     p.add_argument("--json", default=None, help="also write the figures to this file")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if (args.parts or args.draw) and not args.data_dir:
-        p.error("--parts and --draw need --data-dir")
+    if (args.parts or args.draw or args.rule) and not args.data_dir:
+        p.error("--parts, --rule and --draw need --data-dir")
     meter = load(WEIGHTS_DIR / "outliers.safetensors")
     parts = tuple(Part(**d) for d in json.loads(args.parts)) if args.parts else meter.parts
     models, gaussians = meter_inputs(parts, WEIGHTS_DIR)
     figures = {"flagged": meter.metrics["flagged"], "auroc": meter.metrics.get("auroc", {})}
     if args.data_dir:
         test = load_mnist(args.data_dir, train=False)
-        if args.parts:
-            meter = fit_meter(parts, part_scores(parts, models, gaussians, test.images.float() / 255))
+        if args.parts or args.rule:
+            meter = fit_meter(parts, part_scores(parts, models, gaussians, test.images.float() / 255),
+                              rule=args.rule or meter.rule)
         sent = test.images[SENT * args.draw: SENT * (args.draw + 1)].numpy()
         sets = probe_sets(sent, log=lambda line: None, draw=args.draw)
         figures = measure(meter, models, gaussians, sets, positives=NON_DIGITS)

@@ -87,7 +87,7 @@ def misses(meter: OutlierMeter) -> str:
 EXPLAIN = """### Does it look like anything the model was trained on?
 An autoencoder rebuilds well only what looks like its training data, so a **large reconstruction error says
 "this is not like MNIST"**: this is how autoencoders are used for **anomaly detection**. The meter places your
-input's scores among those of MNIST's 10,000 test digits and combines them: {scores}. Above the
+input's scores among those of MNIST's 10,000 test digits and combines them, {rule}: {scores}. Above the
 {flag}th percentile of the test digits it flags the input. The same weakness is why an *unusual
 digit*, written in a way MNIST rarely shows, reconstructs poorly too. Under the meter: what each of its
 autoencoders rebuilds from your input; the smaller the code, the more it can only draw digits."""
@@ -95,10 +95,13 @@ MEASURED = ("**How well it works** (measured when the meter was built, on non-di
             "fitted on them):")
 
 
+RULES = {"max": "by the rarest of them", "sum": "adding up how rare each one is"}  # ae.outliers.RULES in words
+
+
 def explain(meter: OutlierMeter, names: list[str]) -> str:
     table = measured_table(meter)
     measured = f"\n\n{t(MEASURED)}\n\n{table}\n\n{misses(meter)}" if table else ""
-    return t(EXPLAIN, scores=t("; ").join(names), flag=f"{FLAG_PERCENTILE:g}") + measured
+    return t(EXPLAIN, scores=t("; ").join(names), flag=f"{FLAG_PERCENTILE:g}", rule=t(RULES[meter.rule])) + measured
 
 
 def meter_html(result: dict, names: list[str]) -> str:
@@ -129,9 +132,7 @@ ENDPOINTS = ("outlier",)  # the api_names build registers: the first-launch page
 def build(ctx: Context) -> None:
     """Add the view (inside the tab being built) and its /outlier endpoint."""
     zoo, meter, current, trusted = ctx.zoo, ctx.zoo.outliers, ctx.current, ctx.trusted
-    models = {} if meter is None else {
-        p.model: zoo.loaded.get(p.model) if p.score in JUDGE_SCORES else zoo.model_for(p.model) for p in meter.parts}
-    gaussians = {} if meter is None else {p.gaussians: zoo.loaded.get(p.gaussians) for p in meter.parts if p.gaussians}
+    models, gaussians = zoo.meter_inputs()
     if meter is None or None in models.values() or None in gaussians.values():
         gr.Markdown(L("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them)."))
         return
