@@ -60,6 +60,9 @@ def test_the_outlier_table_has_a_row_per_score_and_the_combination(weights):
     assert len(rows) == 1 + len(meter.parts) + 1  # the head, each score, the combination
     assert all(s in rows[0] for s in ("letters", "shapes", "scribbles"))
     assert rows[-1].count("·") == 3  # ROC AUC · share flagged, for each set
+    labels = [row.split("|")[1].strip() for row in rows[1:-1]]
+    assert len(set(labels)) == len(labels)  # two errors of two autoencoders are told apart by their model
+    assert "(its name)" in outliers.measured_table(meter, {meter.parts[0].model: "its name"})
     with speaking(CHINESE):
         assert "字母" in outliers.measured_table(meter) and "合并分数" in outliers.measured_table(meter)
 

@@ -44,16 +44,19 @@ def describe(part, model) -> str:
     return t(SCORES[part.score], d=model.code_size, name=model.name)
 
 
-def measured_table(meter: OutlierMeter) -> str:
-    """The figures stored with the meter as a markdown table: a row per score and one for the combination, and per
-    set of non-digits the ROC AUC against the test digits and the share flagged when 1% of test digits are; then
-    the worst share of test digits sent as people send them. Empty for a meter built without them."""
+def measured_table(meter: OutlierMeter, shown: dict[str, str] | None = None) -> str:
+    """The figures stored with the meter as a markdown table: a row per score (named with the model it reads:
+    shown[file], else the file's name) and one for the combination, and per set of non-digits the ROC AUC against
+    the test digits and the share flagged when 1% of test digits are; then the worst share of test digits sent as
+    people send them. Empty for a meter built without them."""
     flagged, auroc = meter.metrics.get("flagged", {}), meter.metrics.get("auroc", {})
     kinds = [k for k in NON_DIGITS if k in flagged]
     people = [r["combined"] for k, r in flagged.items() if k not in NON_DIGITS]
     if not kinds or not people:
         return ""
-    scores = [(t(SHORT.get(p.score, p.score)), f"{p.score}:{p.model}") for p in meter.parts]
+    shown = shown or {}
+    scores = [(f"{t(SHORT.get(p.score, p.score))} ({shown.get(p.model, p.model.removesuffix('.safetensors'))})",
+               f"{p.score}:{p.model}") for p in meter.parts]
     scores.append((t("**combined** (what the meter flags by)"), "combined"))
 
     def cell(k, column):
@@ -98,8 +101,8 @@ MEASURED = ("**How well it works** (measured when the meter was built, on non-di
 RULES = {"max": "by the rarest of them", "sum": "adding up how rare each one is"}  # ae.outliers.RULES in words
 
 
-def explain(meter: OutlierMeter, names: list[str]) -> str:
-    table = measured_table(meter)
+def explain(meter: OutlierMeter, names: list[str], shown: dict[str, str] | None = None) -> str:
+    table = measured_table(meter, shown)
     measured = f"\n\n{t(MEASURED)}\n\n{table}\n\n{misses(meter)}" if table else ""
     return t(EXPLAIN, scores=t("; ").join(names), flag=f"{FLAG_PERCENTILE:g}", rule=t(RULES[meter.rule])) + measured
 
@@ -136,7 +139,8 @@ def build(ctx: Context) -> None:
     if meter is None or None in models.values() or None in gaussians.values():
         gr.Markdown(L("The outlier meter or a model it reads is not in weights/ (`python -m ae.build` makes them)."))
         return
-    gr.Markdown(in_both_languages(lambda: explain(meter, [describe(p, models[p.model]) for p in meter.parts])))
+    shown = {file: getattr(model, "name", file.removesuffix(".safetensors")) for file, model in models.items()}
+    gr.Markdown(in_both_languages(lambda: explain(meter, [describe(p, models[p.model]) for p in meter.parts], shown)))
 
     def assess(x) -> dict:
         scores = part_scores(meter.parts, models, gaussians, torch.from_numpy(np.asarray(x, np.float32))[None])
