@@ -4,10 +4,13 @@
 
 Starts `python app.py` on a free local port with the first digit fixed (AE_FIRST_DIGIT=1), opens each view
 as a new visitor would, before any input, and saves `<language>-<width>-<view>.jpg`: the whole page on a laptop,
-and on a phone what the screen shows from the tab bar down. The phone page has touch.
+and on a phone what the screen shows from the tab bar down. The phone page has touch. The Chinese pages need a
+font with Chinese characters (Debian: fonts-noto-cjk); without one it stops before it starts.
 """
 
 import argparse
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +29,10 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="folder (default: here)")
     parser.add_argument("--only", default="", help="comma-separated view ids (default: every view)")
     args = parser.parse_args(argv)
+    listed = shutil.which("fc-list")
+    fonts = subprocess.run([listed, ":lang=zh"], capture_output=True, text=True).stdout if listed else ""
+    if not fonts.strip():  # chromium would draw every Chinese character as an empty box
+        sys.exit("No font with Chinese characters is installed (Debian: apt-get install fonts-noto-cjk).")
     keys = [k for _, k, _, _ in VIEWS if not args.only or k in args.only.split(",")]
     with AppServer(AE_FIRST_DIGIT="1") as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
