@@ -27,7 +27,6 @@ CANDIDATES = (Part("mse", "ae.safetensors"), Part("mse", "ae-16.safetensors"), P
               Part("elbo", "vae-16.safetensors"), Part("elbo", "vae-2.safetensors"),
               Part("elbo-complexity", "vae-16.safetensors"), Part("energy", "judge.safetensors"),
               Part("mahalanobis", "judge.safetensors"))
-MOST = 5  # parts in a meter at most
 TARGETS = {"letters": 0.70, "shapes": 0.90, "scribbles": 0.90}  # shares flagged; sent digits at most 5%
 
 
@@ -36,6 +35,7 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--draw", type=int, default=1, help="the draw to choose on (not 0, the reported one)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--most", type=int, default=5, help="parts in a meter at most (default 5)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -46,7 +46,8 @@ def main(argv=None) -> None:
                       draw=args.draw)
     scores = {k: part_scores(CANDIDATES, models, gaussians, torch.from_numpy(x)) for k, x in sets.items()}
     rows = []
-    subsets = itertools.chain.from_iterable(itertools.combinations(range(1, len(CANDIDATES)), r) for r in range(MOST))
+    others = range(1, len(CANDIDATES))
+    subsets = itertools.chain.from_iterable(itertools.combinations(others, r) for r in range(args.most))
     for extra, rule in itertools.product(subsets, RULES):
         idx = [0, *extra]
         meter = fit_meter(tuple(CANDIDATES[i] for i in idx), reference[idx], rule=rule)
