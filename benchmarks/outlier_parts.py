@@ -35,7 +35,7 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--draw", type=int, default=1, help="the draw to choose on (not 0, the reported one)")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--most", type=int, default=5, help="parts in a meter at most (default 5)")
+    p.add_argument("--most", type=int, default=6, help="parts in a meter at most (default 6)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
