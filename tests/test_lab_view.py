@@ -244,6 +244,18 @@ def test_the_estimate_follows_the_settings(lab_view):
     assert h.on_estimate(*values(epochs=10**9)).startswith("⚠️")
 
 
+def test_the_estimate_names_the_preset_the_page_holds(lab_view):
+    """A preset answers with its name, and sets values whose own estimate follows: both must name it, whichever
+    reaches the page last; once a value moves away from the preset, the name goes."""
+    h, _ = lab_view
+    for name in PRESETS:
+        answer = h.on_preset(name)
+        assert h.on_estimate(*answer[:-1]) == answer[-1] and answer[-1].startswith("**")
+    moved = list(h.on_preset("over-compression")[:-1])
+    moved[FIELDS.index("epochs")] += 1
+    assert h.on_estimate(*moved).startswith("**About")
+
+
 # Over HTTP, against the shared `python app.py` (tests/conftest.py: its lab trains on the fixtures).
 
 @pytest.fixture

@@ -253,15 +253,27 @@ class Handlers:
                      for name, kinds in lab.FOR_KINDS.items())
 
     def _estimate(self, *values) -> str:
-        return estimate_line(settings_from_page(values, self.available or RANGES["digits"][1]))
+        """The estimate, after the preset's name and meaning while the page holds exactly a preset's settings (so
+        the line reads the same whichever comes last: the preset's own answer, or the estimate its values set off)."""
+        settings = settings_from_page(values, self.available or RANGES["digits"][1])
+        shown = page_values(settings)
+        named = next((name for name in PRESETS if page_values(self._preset_settings(name)) == shown), None)
+        return (self._meaning(named) if named else "") + estimate_line(settings)
 
-    def _preset(self, name) -> tuple:
-        preset = PRESETS[choice("preset", name, list(PRESETS))]
-        settings = preset.settings
+    def _preset_settings(self, name: str) -> LabSettings:
+        settings = PRESETS[name].settings
         if self.available and settings.digits > self.available:  # a server with fewer digits: as many as it has
             settings = lab.with_changes(settings, digits=self.available)
-        shown = f"**{t(PRESET_NAMES.get(name, name))}**: {t(preset.meaning)}. "
-        return (*page_values(settings), shown + estimate_line(settings))
+        return settings
+
+    @staticmethod
+    def _meaning(name: str) -> str:
+        return f"**{t(PRESET_NAMES.get(name, name))}**: {t(PRESETS[name].meaning)}. "
+
+    def _preset(self, name) -> tuple:
+        name = choice("preset", name, list(PRESETS))
+        settings = self._preset_settings(name)
+        return (*page_values(settings), self._meaning(name) + estimate_line(settings))
 
     def no_preset(self, message: str) -> tuple:
         return (*[gr.skip()] * len(FIELDS), f"⚠️ {message}")
