@@ -100,22 +100,18 @@ class Judge:
     metrics: dict = field(default_factory=dict)  # "test_accuracy", "recipe"
     kind = "judge"
 
-    @torch.inference_mode()
-    def features(self, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, ...) pictures of 784 pixels in [0, 1] -> (N, FEATURES) float64: the last hidden layer."""
-        flat = x.reshape(len(x), -1).float()
-        return torch.cat([self.network[:-1](flat[i : i + batch]) for i in range(0, len(flat), batch)]).double()
+        return features(self.network, x)
 
     @torch.inference_mode()
-    def energy(self, x: torch.Tensor) -> torch.Tensor:
-        """(N,) -log sum_c exp(logit_c): high when no digit class fits the picture (Liu et al., NeurIPS 2020)."""
-        logits = self.network[-1](self.features(x).float()).double()
-        return -torch.logsumexp(logits, 1)
+    def energy(self, f: torch.Tensor) -> torch.Tensor:
+        """(N, FEATURES) features (from `features`) -> (N,) -log sum_c exp(logit_c): high when no digit class fits
+        the picture (Liu et al., NeurIPS 2020)."""
+        return -torch.logsumexp(self.network[-1](f.float()).double(), 1)
 
-    @torch.inference_mode()
-    def mahalanobis(self, x: torch.Tensor) -> torch.Tensor:
-        """(N,) the squared Mahalanobis distance of the picture's features to the nearest class's mean."""
-        f = self.features(x)
+    def mahalanobis(self, f: torch.Tensor) -> torch.Tensor:
+        """(N, FEATURES) features -> (N,) their squared Mahalanobis distance to the nearest class's mean."""
         return torch.stack([((f - m) @ self.precision * (f - m)).sum(1) for m in self.means], 1).min(1).values
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
@@ -124,11 +120,16 @@ class Judge:
 
 
 @torch.inference_mode()
+def features(network: nn.Module, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+    """(N, ...) pictures of 784 pixels in [0, 1] -> (N, FEATURES) float64: the judge network's last hidden layer."""
+    flat = x.reshape(len(x), -1).float()
+    return torch.cat([network[:-1](flat[i : i + batch]) for i in range(0, len(flat), batch)]).double()
+
+
 def fit_judge(network: nn.Module, train: Split, metrics: dict | None = None) -> Judge:
     """The Judge of a trained network: its features' class means and shared covariance on the training digits."""
     network.eval()
-    bare = Judge(network, torch.zeros(CLASSES, FEATURES, dtype=torch.float64), torch.eye(FEATURES).double())
-    f = bare.features(train.images.float() / 255)
+    f = features(network, train.images.float() / 255)
     means = torch.stack([f[train.labels == c].mean(0) for c in range(CLASSES)])
     centred = f - means[train.labels]
     covariance = centred.T @ centred / len(f) + 1e-6 * torch.eye(FEATURES, dtype=torch.float64)

@@ -116,7 +116,7 @@ def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, Clas
     """(N, 784) or (N, 28, 28) inputs in [0, 1] -> (P, N) float32 scores, larger meaning less like MNIST.
     models: by the file name each part names, an ae.models.Model (an ae.judge.Judge for JUDGE_SCORES)."""
     x = x.float().reshape(len(x), -1)
-    out = []
+    out, judged = [], {}  # a judge's features, by its file: made once for its energy and its distance
     for p in parts:
         model = models[p.model]
         if p.score == "mse":
@@ -127,10 +127,11 @@ def part_scores(parts: tuple[Part, ...], models: dict, gaussians: dict[str, Clas
             out.append(model.negative_elbo(x).double())
         elif p.score == "elbo-complexity":
             out.append(model.negative_elbo(x).double() - complexity_bits(x) * math.log(2))
-        elif p.score == "energy":
-            out.append(model.energy(x))
-        elif p.score == "mahalanobis":
-            out.append(model.mahalanobis(x))
+        elif p.score in JUDGE_SCORES:
+            if p.model not in judged:
+                judged[p.model] = model.features(x)
+            f = judged[p.model]
+            out.append(model.energy(f) if p.score == "energy" else model.mahalanobis(f))
         else:
             raise ValueError(f"unknown score {p.score!r} (known: {', '.join(map(repr, SCORE_KINDS))})")
     return torch.stack(out).float().numpy()  # float32, as the reference is stored

@@ -12,7 +12,8 @@ from sklearn.metrics import roc_auc_score
 
 from ae.artifacts import load
 from ae.build import meter_inputs
-from ae.checkpoint import WEIGHTS_DIR, save_outliers
+from ae.checkpoint import WEIGHTS_DIR, CheckpointError, read_artifact, save_artifact, save_outliers
+from ae.judge import fit_judge, save_judge
 from ae.outliers import RULES, SCORE_KINDS, OutlierMeter, Part, complexity_bits, fit_meter, part_scores, roc_auc
 
 VAE, JUDGE = "vae-16.safetensors", "judge.safetensors"
@@ -88,8 +89,6 @@ def test_a_busy_non_digit_scores_higher_than_digits(inputs, mnist_test):
 
 
 def test_the_judges_class_means_are_its_training_digits_features(inputs, mnist_test):
-    from ae.judge import fit_judge
-
     judge = inputs[0][JUDGE]
     fitted = fit_judge(judge.network, mnist_test)  # the fixture digits as if they were the training digits
     f = judge.features(mnist_test.images.float() / 255)
@@ -101,13 +100,12 @@ def test_the_judges_class_means_are_its_training_digits_features(inputs, mnist_t
 
 
 def test_a_judge_round_trips_and_a_damaged_one_is_refused(tmp_path, inputs, mnist_test):
-    from ae.checkpoint import CheckpointError, save_artifact
-    from ae.judge import save_judge
-
     judge = inputs[0][JUDGE]
     back = load(save_judge(tmp_path / "judge.safetensors", judge))
     x = mnist_test.images[:10].float() / 255
-    assert torch.equal(back.energy(x), judge.energy(x)) and torch.equal(back.mahalanobis(x), judge.mahalanobis(x))
+    f, back_f = judge.features(x), back.features(x)
+    assert torch.equal(back_f, f) and torch.equal(back.energy(back_f), judge.energy(f))
+    assert torch.equal(back.mahalanobis(back_f), judge.mahalanobis(f))
     assert back.metrics == judge.metrics
     tensors = judge.to_tensors()
     for name, bad in (("means", torch.zeros(9, 128, dtype=torch.float64)),
@@ -134,8 +132,6 @@ def test_a_meter_with_an_unknown_rule_is_refused(tmp_path):
         OutlierMeter(EVERY_KIND[:1], torch.zeros(1, 5), torch.zeros(5), rule="mean")
     meter = fit_meter(EVERY_KIND[:1], np.zeros((1, 5)), rule="sum")
     path = save_outliers(tmp_path / "outliers.safetensors", meter)
-    from ae.checkpoint import CheckpointError, read_artifact, save_artifact
-
     _, metadata, tensors = read_artifact(path)
     save_artifact(path, "outliers", tensors, {"parts": [vars(EVERY_KIND[0])], "metrics": {}, "rule": "mean"})
     with pytest.raises(CheckpointError, match="rule"):
